@@ -1,0 +1,233 @@
+"""The `gen` command. Thin: parse options, call the pipeline. Heavy imports live inside commands
+so `gen --help` and `gen list` start without loading SymPy."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import GenError
+
+HERE_LESSONS = Path(__file__).resolve().parent.parent / "lesson_data"
+
+
+def default_lessons() -> Path:
+    local = Path("lesson_data")
+    return local if local.is_dir() else HERE_LESSONS
+
+
+def _seed(ctx, param, value):
+    return value
+
+
+lessons_option = click.option("--lessons", "lessons", type=click.Path(path_type=Path), default=None,
+                              help="Lesson file or folder of *.yaml files [default: ./lesson_data].")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--debug", is_flag=True, help="Show the full traceback if gen itself fails.")
+@click.version_option(package_name="gen-calculus", prog_name="gen")
+def cli(debug):
+    """Turn lesson data into randomized, verified calculus problems.
+
+    \b
+    Example:
+      gen build --seed 42          build every lesson in lesson_data/ into build/
+      gen preview gradient --seed 7
+    """
+
+
+@cli.command()
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=42, show_default=True,
+              help="Global seed; the same seed gives the same bytes.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("build"), show_default=True,
+              help="Output folder (replaced atomically; refused if it exists and is not a gen build).")
+@click.option("--lesson", "only", default=None, help="Build only the lesson with this id.")
+@lessons_option
+@click.option("--variants", type=click.IntRange(1, 500), default=30, show_default=True,
+              help="Randomized variants per computational problem (the size of each LMS question pool).")
+@click.option("--anki-variants", type=click.IntRange(0, 100), default=3, show_default=True,
+              help="Of those, how many go into the Anki deck.")
+@click.option("--copies", type=click.IntRange(1, 200), default=1, show_default=True,
+              help="Worksheet versions, each with its own version code.")
+@click.option("--canvas-math", type=click.Choice(["mathjax", "image"]), default="mathjax", show_default=True,
+              help="Math in Canvas as \\( \\) (MathJax) or as Canvas equation images.")
+@click.option("--targets", default="anki,qti,moodle,worksheet", show_default=True,
+              help="Comma-separated outputs to write.")
+@click.option("--typst-sources", is_flag=True, help="Also write the .typ sources next to the PDFs.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes for generation and verification (output is identical for any value).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress and no summary.")
+def build(seed, out, only, lessons, variants, anki_variants, copies, canvas_math, targets, typst_sources,
+          jobs, quiet):
+    """Build every lesson into OUT: Anki deck, Canvas QTI, Moodle XML, worksheets, manifest.
+
+    \b
+    Example:
+      gen build --seed 42
+      gen build --seed 7 --variants 60 --copies 30 --out build-class
+    """
+    from .pipeline import Options, build as run_build, source_date_epoch
+    from .targets import TARGETS
+    chosen = tuple(t.strip() for t in targets.split(",") if t.strip())
+    unknown = [t for t in chosen if t not in TARGETS]
+    if unknown or not chosen:
+        raise click.BadParameter(f"unknown target(s) {unknown}; choose from {', '.join(TARGETS)}.",
+                                 param_hint="--targets")
+    options = Options(seed=seed, variants=variants, anki_variants=min(anki_variants, variants), copies=copies,
+                      canvas_math=canvas_math, targets=chosen, jobs=jobs, write_typst=typst_sources,
+                      epoch_override=source_date_epoch())
+    show = not quiet and sys.stderr.isatty()
+    with _Progress(show) as progress:
+        files = run_build([lessons or default_lessons()], out, options, only, progress.step)
+    if not quiet:
+        import json
+        summary = json.loads(files["manifest.json"])["summary"]
+        click.echo(f"Built {summary['problems']} problems, {summary['checks_passed']}/{summary['checks']} "
+                   f"checks passed (seed {seed}). Wrote:")
+        for rel in sorted(files):
+            if rel.count("/") <= 1:
+                click.echo(f"  {out / rel}")
+
+
+class _Progress:
+    """A progress bar on a terminal; silent otherwise."""
+
+    def __init__(self, show):
+        self.show, self.count = show, 0
+
+    def __enter__(self):
+        return self
+
+    def step(self, n):
+        self.count += n
+        if self.show and self.count % 10 == 0:
+            click.echo(f"\r  generating and verifying… {self.count} problems", nl=False, err=True)
+
+    def __exit__(self, *exc):
+        if self.show and self.count:
+            click.echo("\r" + " " * 60 + "\r", nl=False, err=True)
+        return False
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+def validate(paths):
+    """Check lesson files without building.
+
+    \b
+    Example:
+      gen validate                       # every file in lesson_data/
+      gen validate lesson_data/my-lesson.yaml
+    """
+    from .lesson import discover, load_lesson
+    files = discover(paths or [default_lessons()])
+    if not files:
+        raise GenError("no lesson files found.", fix="pass a .yaml file or a folder of them.")
+    for f in files:
+        lesson = load_lesson(f)
+        n = sum(len(i.problems) for i in lesson.all_items() if hasattr(i, "problems"))
+        click.echo(f"{f}: ok ({lesson.id}, {len(lesson.all_items())} items, {n} problem specs)")
+
+
+@cli.command()
+def schema():
+    """Print the lesson file JSON Schema (for editor autocompletion).
+
+    \b
+    Example:
+      gen schema > lesson.schema.json
+    """
+    import json
+
+    from .lesson import lesson_schema
+    click.echo(json.dumps(lesson_schema(), indent=2, sort_keys=True, ensure_ascii=False))
+
+
+@cli.command(name="list")
+@lessons_option
+def list_(lessons):
+    """List lessons and problem families.
+
+    \b
+    Example:
+      gen list
+    """
+    from .families import FAMILY_MODULES
+    folder = lessons or default_lessons()
+    click.echo("Lessons:")
+    for f in sorted(Path(folder).glob("*.yaml")) if Path(folder).is_dir() else [Path(folder)]:
+        click.echo(f"  {f.stem}  ({f})")
+    click.echo("Problem families:")
+    for name, (_, summary) in FAMILY_MODULES.items():
+        click.echo(f"  {name:24} {summary}")
+
+
+@cli.command()
+@click.argument("family")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True)
+@click.option("--variables", type=click.IntRange(2, 3), default=2, show_default=True)
+def preview(family, seed, variables):
+    """Show one problem of FAMILY with its answer, distractors, solution and checks.
+
+    \b
+    Example:
+      gen preview directional_derivative --seed 3
+    """
+    import random
+
+    from .families import FAMILY_MODULES, get_family
+    if family not in FAMILY_MODULES:
+        import difflib
+        near = difflib.get_close_matches(family, FAMILY_MODULES, n=1)
+        raise GenError(f"unknown family '{family}'." + (f" Did you mean '{near[0]}'?" if near else ""),
+                       fix=f"choose one of: {', '.join(FAMILY_MODULES)}.")
+    from .families._common import Rejected
+    from .mathfmt import plain, render
+    from .verify import verify
+    fam = get_family(family)
+    try:
+        params = fam.Params(variables=variables)
+    except Exception:
+        params = fam.Params()
+    for attempt in range(60):
+        try:
+            problem = fam.generate(random.Random(f"{seed}/{attempt}"), params, None)
+            break
+        except Rejected:
+            continue
+    else:
+        raise GenError(f"no usable {family} problem found for seed {seed}.")
+    verified = verify(problem, fam)
+    answer = problem.data["labels"][int(problem.answer)] if problem.answer_kind == "choice" else plain(problem.answer)
+    click.echo(click.style("Problem: ", bold=True) + render(problem.prompt, "plain"))
+    click.echo(click.style("Answer:  ", bold=True) + answer)
+    click.echo(click.style("Solution:", bold=True))
+    for step in problem.steps:
+        click.echo("  " + render(step, "plain"))
+    click.echo(click.style("Distractors:", bold=True))
+    for d in problem.distractors:
+        click.echo(f"  {plain(d.value)}  [{d.misconception}] {render(d.feedback, 'plain')}")
+    click.echo(click.style("Checks:", bold=True))
+    for c in verified.checks:
+        click.echo(f"  {'PASS' if c.passed else 'FAIL'} {c.name}: {c.detail}")
+
+
+def main():
+    debug = "--debug" in sys.argv
+    try:
+        cli.main(prog_name="gen")
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        click.echo("gen: interrupted; the previous build folder is untouched.", err=True)
+        sys.exit(130)
+    except Exception as exc:  # a bug of ours, not a user mistake
+        if debug:
+            import traceback
+            traceback.print_exc()
+        click.echo(f"gen: internal error ({type(exc).__name__}: {exc}). This is a bug in gen, not in your "
+                   "lesson; please report it" + ("" if debug else ", with the output of the same command run "
+                                                 "with --debug") + ".", err=True)
+        sys.exit(1)

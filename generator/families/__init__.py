@@ -1,0 +1,30 @@
+"""The registry of problem families.
+
+Names and one-line summaries live here without importing SymPy, so `gen list` and `gen --help`
+start fast; a family module is imported only when it is used.
+"""
+from __future__ import annotations
+
+import importlib
+
+FAMILY_MODULES: dict[str, tuple[str, str]] = {
+    "gradient": ("gradient", "symbolic ∇f of f(x,y) or f(x,y,z)"),
+    "gradient_at_point": ("at_point", "∇f(P) at a point"),
+    "directional_derivative": ("directional", "D_u f(P), direction as unit vector, vector or angle"),
+    "steepest_ascent": ("steepest", "unit direction of fastest increase/decrease at P, and the rate"),
+    "gradient_magnitude": ("magnitude", "maximal rate of change |∇f(P)|"),
+    "zero_change_direction": ("zero_change", "both unit vectors along which f does not change at P"),
+    "critical_point": ("critical", "where ∇f = 0 for a quadratic"),
+    "gradient_descent_step": ("descent", "one or two steps x₁ = x₀ − η∇f(x₀), and whether f decreased"),
+    "compare_directions": ("compare", "which of k directions increases f fastest"),
+    "true_false": ("true_false", "randomized statements about a concrete f and P, truth computed"),
+}
+
+
+def family_names() -> list[str]:
+    return list(FAMILY_MODULES)
+
+
+def get_family(name: str):
+    module, _ = FAMILY_MODULES[name]
+    return importlib.import_module(f"{__name__}.{module}").FAMILY

@@ -1,0 +1,107 @@
+"""gradient: the symbolic gradient ∇f of f(x, y) or f(x, y, z)."""
+from __future__ import annotations
+
+from typing import Literal
+
+import sympy as sp
+from pydantic import Field
+
+from .. import verify as V
+from ..mathparse import parse_formula
+from ..problem import GRAD_F, Equals, Partial, Problem, Vec, rich
+from ._common import (BaseParams, Rejected, d, distinct_distractors, f_of, gradient, random_form,
+                      sampler, variables)
+
+Form = Literal["polynomial", "exp", "trig", "log", "quotient"]
+
+
+class Params(BaseParams):
+    forms: tuple[Form, ...] = Field(("polynomial", "exp", "trig"), min_length=1,
+                                    description="kinds of function to draw from")
+
+
+def sloppy_diff(expr, v, mistake):
+    """d/dv with one classic mistake: 'chain' (inner derivative dropped), 'product' (one term of
+    the product rule dropped) or 'power' (exponent not brought down)."""
+    if not expr.has(v):
+        return sp.Integer(0)
+    if expr == v:
+        return sp.Integer(1)
+    if expr.is_Add:
+        return sp.Add(*[sloppy_diff(a, v, mistake) for a in expr.args])
+    if expr.is_Mul:
+        deps = [a for a in expr.args if a.has(v)]
+        const = sp.Mul(*[a for a in expr.args if not a.has(v)])
+        if mistake == "product" and len(deps) >= 2:
+            return const * sloppy_diff(deps[0], v, mistake) * sp.Mul(*deps[1:])
+        return const * sp.Add(*[sloppy_diff(deps[i], v, mistake) * sp.Mul(*(deps[:i] + deps[i + 1:]))
+                                for i in range(len(deps))])
+    if expr.is_Pow and not expr.exp.has(v):
+        base, e = expr.args
+        inner = sp.Integer(1) if mistake == "chain" else sloppy_diff(base, v, mistake)
+        factor = 1 if mistake == "power" else e
+        return factor * base ** (e - 1) * inner
+    if isinstance(expr, sp.Function) and len(expr.args) == 1:
+        t = sp.Dummy("t")
+        outer = sp.diff(expr.func(t), t).xreplace({t: expr.args[0]})
+        inner = sp.Integer(1) if mistake == "chain" else sloppy_diff(expr.args[0], v, mistake)
+        return outer * inner
+    return sp.diff(expr, v)
+
+
+class GradientFamily:
+    name = "gradient"
+    summary = "symbolic ∇f of f(x,y) or f(x,y,z)"
+    Params = Params
+
+    def generate(self, rng, params, fixed=None) -> Problem:
+        vs = variables(params)
+        if fixed and "function" in fixed:
+            f = parse_formula(fixed["function"], tuple(str(v) for v in vs))
+        else:
+            f = random_form(rng, vs, params.coefficients, params.degree, rng.choice(params.forms))
+        grad = Vec(*[sp.simplify(sp.diff(f, v)) for v in vs])
+        if any(c == 0 for c in grad) and not fixed:
+            raise Rejected("a partial derivative is zero")
+        F = f_of(vs)
+        steps = [rich("Differentiate with respect to each variable, holding the others constant.")]
+        for v, c in zip(vs, grad):
+            steps.append(rich(Equals(Partial(v), c)))
+        steps.append(rich("Collect the partial derivatives into a vector: ", Equals(GRAD_F, grad)))
+        candidates = [
+            d(Vec(*[sp.simplify(sloppy_diff(f, v, "chain")) for v in vs]), "dropped_chain_rule",
+              "The chain rule's inner derivative is missing."),
+            d(Vec(*[sp.simplify(sloppy_diff(f, v, "product")) for v in vs]), "dropped_product_rule_term",
+              "One term of the product rule is missing."),
+            d(Vec(*reversed(grad)), "partials_swapped",
+              "The partial derivatives are in the wrong slots: the first component must be ∂f/∂x."),
+            d(Vec(*[sp.simplify(sloppy_diff(f, v, "power")) for v in vs]), "power_rule_exponent_dropped",
+              "The exponent was not brought down when differentiating a power."),
+            d(Vec(*[-c for c in grad]), "sign_error",
+              "The signs are flipped: that is −∇f, the direction of steepest descent."),
+            d(Vec(*[sp.simplify(sum(grad))] * len(vs)), "scalar_vs_vector",
+              "The partials were added into one number; the gradient keeps them as separate components."),
+        ]
+        distractors = distinct_distractors(grad, candidates, to_numbers=sampler(vs))
+        return Problem(
+            family=self.name, variables=vs, function=f,
+            prompt=rich("Compute the gradient ", GRAD_F, " of ", Equals(F, f), "."),
+            answer=grad, answer_kind="expr_vector", steps=tuple(steps), distractors=distractors,
+            data={"key": None},
+        )
+
+    def verify(self, problem):
+        fn = V.numeric_function(problem.function, problem.variables)
+        pts = V.random_points(sp.srepr(problem.function), len(problem.variables), 4, 0.2, 1.8)
+        checks = []
+        for i, pt in enumerate(pts):
+            num = V.numeric_gradient(fn, pt)
+            subs = dict(zip(problem.variables, [sp.Float(str(p), 30) for p in pt]))
+            claimed = [V.mp(c.xreplace(subs)) for c in problem.answer]
+            checks.append(V.check(f"finite_differences_at_random_point_{i}",
+                                  V.close(num, claimed, V.mpmath.mpf("1e-10")),
+                                  f"at {V.fmt(pt)}: numeric {V.fmt(num)} vs answer {V.fmt(claimed)}"))
+        return checks
+
+
+FAMILY = GradientFamily()

@@ -1,0 +1,103 @@
+"""Slots → problems → verified problems. Retries are bounded; duplicates are redrawn.
+
+Each variant is drawn from attempt 0 of its own seed; only a degenerate draw (Rejected) or a
+duplicate of an earlier variant moves it to attempt 1, 2, …. Duplicates are resolved in plan
+order after the parallel phase, so the result is byte-identical whatever the worker count.
+"""
+from __future__ import annotations
+
+import random
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+from .errors import GenerationError, VerificationError
+from .families import get_family
+from .families._common import Rejected
+from .plan import Slot
+from .problem import Check, Problem
+
+MAX_ATTEMPTS = 60
+
+
+@dataclass(frozen=True)
+class Generated:
+    slot: Slot
+    seed: int
+    attempt: int
+    problem: Problem
+    checks: tuple[Check, ...]
+
+
+def draw(slot: Slot, global_seed: int, start: int = 0) -> tuple[int, Problem]:
+    family = get_family(slot.spec.family)
+    params = slot.spec.family_params()
+    fixed = slot.spec.fixed_dict if slot.variant == 0 else None
+    reasons = {}
+    for attempt in range(start, start + MAX_ATTEMPTS):
+        rng = random.Random(slot.seed(global_seed, attempt))
+        try:
+            return attempt, family.generate(rng, params, fixed)
+        except Rejected as exc:
+            reasons[str(exc)] = reasons.get(str(exc), 0) + 1
+            if fixed:
+                break
+    common = max(reasons, key=reasons.get) if reasons else "unknown"
+    what = "the fixed instance" if fixed else f"{MAX_ATTEMPTS} random draws"
+    raise GenerationError(
+        f"cannot generate a usable {slot.spec.family} problem for {slot.item} (problem '{slot.spec.id}', "
+        f"variant {slot.variant}): {what} failed, most often because {common}.",
+        field=f"{slot.item}.problems.{slot.spec.id}",
+        fix="widen params (coefficients, point_range, forms) or change the fixed values.")
+
+
+def check(slot: Slot, seed: int, problem: Problem) -> tuple[Check, ...]:
+    from .verify import verify
+    verified = verify(problem, get_family(slot.spec.family))
+    if not verified.passed:
+        failed = "; ".join(f"{c.name}: {c.detail}" for c in verified.checks if not c.passed)
+        raise VerificationError(
+            f"answer failed independent verification for family {slot.spec.family}, exercise {slot.item}, "
+            f"variant {slot.variant}, seed {seed}: {failed}. Nothing was written.",
+            fix="this is a bug in gen; please report it with the command you ran.")
+    return verified.checks
+
+
+def _first_draw(args):
+    slot, global_seed = args
+    attempt, problem = draw(slot, global_seed)
+    return attempt, problem
+
+
+def _check(args):
+    slot, seed, problem = args
+    return check(slot, seed, problem)
+
+
+def generate_all(slots: list[Slot], global_seed: int, jobs: int = 1, progress=None) -> list[Generated]:
+    tasks = [(s, global_seed) for s in slots]
+    if jobs > 1 and len(slots) > 50:
+        with ProcessPoolExecutor(jobs) as pool:
+            first = list(pool.map(_first_draw, tasks, chunksize=16))
+    else:
+        first = [_first_draw(t) for t in tasks]
+    # Resolve duplicates serially, in plan order: deterministic whatever `jobs` was.
+    seen: dict[str, set] = {}
+    final = []
+    for slot, (attempt, problem) in zip(slots, first):
+        keys = seen.setdefault(slot.group, set())
+        while problem.key() in keys:
+            if slot.variant == 0:
+                break
+            attempt, problem = draw(slot, global_seed, attempt + 1)
+        keys.add(problem.key())
+        final.append((slot, attempt, problem))
+        if progress:
+            progress(1)
+    check_tasks = [(slot, slot.seed(global_seed, attempt), problem) for slot, attempt, problem in final]
+    if jobs > 1 and len(slots) > 50:
+        with ProcessPoolExecutor(jobs) as pool:
+            checks = list(pool.map(_check, check_tasks, chunksize=16))
+    else:
+        checks = [_check(t) for t in check_tasks]
+    return [Generated(slot, seed, attempt, problem, c)
+            for (slot, attempt, problem), (_, seed, _), c in zip(final, check_tasks, checks)]

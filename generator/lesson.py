@@ -1,0 +1,360 @@
+"""Lesson files: YAML in, validated frozen objects out. No later stage sees a raw dict.
+
+Loading is defensive because teachers edit these files by hand: size limit, strict UTF-8, no YAML
+anchors/aliases (they can be built to explode in memory), no duplicate keys, and every error mapped
+back to the field path and line in the file.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator,
+                      model_validator)
+
+from .errors import LessonError
+from .families import FAMILY_MODULES
+
+MAX_BYTES = 1_000_000
+SCHEMA_VERSION = 1
+
+Text = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+ItemId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")]
+LessonId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+CLOZE = re.compile(r"\{\{c(\d+)::(.+?)\}\}", re.S)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FixedValues(Strict):
+    """The lesson's own instance of a problem (e.g. the text's f(x,y) = x^2 + y^2)."""
+    function: str | None = Field(None, description="formula, e.g. 'x**2 + 3*y' (^ also accepted)")
+    point: tuple[int, ...] | None = Field(None, min_length=2, max_length=3)
+    direction: tuple[int, ...] | None = Field(None, min_length=2, max_length=3)
+
+    @field_validator("function")
+    @classmethod
+    def _parses(cls, value):
+        if value is not None:
+            from .mathparse import FormulaError, parse_formula
+            try:
+                parse_formula(value)
+            except FormulaError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+
+class ProblemSpec(Strict):
+    id: ItemId = Field(description="short id, unique within its exercise, e.g. 'a'")
+    family: str = Field(description="problem family name; `gen list` shows them")
+    params: dict[str, Any] = Field(default_factory=dict, description="family parameters; see README")
+    fixed: FixedValues | None = Field(None, description="the lesson's own instance, shipped as variant 0")
+    randomized: bool = Field(True, description="add randomized siblings (variants 1..N) from the family")
+
+    @field_validator("family")
+    @classmethod
+    def _known_family(cls, value):
+        if value not in FAMILY_MODULES:
+            near = difflib.get_close_matches(value, FAMILY_MODULES, n=1)
+            hint = f" Did you mean '{near[0]}'?" if near else ""
+            raise ValueError(f"unknown family '{value}'.{hint} Known families: {', '.join(FAMILY_MODULES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _params_fit_family(self):
+        from pydantic import ValidationError as PVE
+
+        from .families import get_family
+        try:
+            get_family(self.family).Params(**self.params)
+        except PVE as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"])
+            raise ValueError(f"params{'.' + where if where else ''}: {_describe(err)}") from None
+        except TypeError as exc:
+            raise ValueError(f"params: {exc}") from None
+        if not self.randomized and self.fixed is None:
+            raise ValueError("randomized: false needs a fixed instance, otherwise there is nothing to build")
+        return self
+
+    def family_params(self):
+        from .families import get_family
+        return get_family(self.family).Params(**self.params)
+
+    @property
+    def fixed_dict(self) -> dict | None:
+        return None if self.fixed is None else self.fixed.model_dump(exclude_none=True)
+
+
+class Level(Strict):
+    level: int = Field(ge=1, le=10)
+    name: Text
+    points: float = Field(1, gt=0, le=100, description="LMS points per question at this level")
+
+
+class Item(Strict):
+    """Anything a student answers: an exercise, a quiz question. Conceptual items carry a model
+    answer; computational items carry problem specs; some carry both."""
+    id: ItemId
+    prompt: Text
+    model_answer: Text | None = None
+    problems: tuple[ProblemSpec, ...] = ()
+
+    @model_validator(mode="after")
+    def _has_answer(self):
+        if self.model_answer is None and not self.problems:
+            raise ValueError("needs a model_answer (conceptual) or problems (computational), or both")
+        ids = [p.id for p in self.problems]
+        dup = {i for i in ids if ids.count(i) > 1}
+        if dup:
+            raise ValueError(f"problem ids {sorted(dup)} repeat within this item; make them unique")
+        return self
+
+
+class Exercise(Item):
+    level: int = Field(ge=1, le=10)
+
+
+class TrueFalse(Strict):
+    id: ItemId
+    statement: Text
+    answer: bool
+    reason: Text
+    problems: tuple[ProblemSpec, ...] = ()
+
+
+class Cloze(Strict):
+    text: Text = Field(description="plain statement")
+    cloze: Text | None = Field(None, description="the same with {{c1::…}} deletions, for Anki")
+
+    @field_validator("cloze")
+    @classmethod
+    def _has_deletion(cls, value):
+        if value is not None and not CLOZE.search(value):
+            raise ValueError("a cloze needs at least one deletion like {{c1::partial derivatives}}; "
+                             "without one Anki makes no card")
+        return value
+
+
+class Resource(Strict):
+    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=2000)]
+    title: Text | None = None
+
+
+class Quiz(Strict):
+    true_false: tuple[TrueFalse, ...] = ()
+    conceptual: tuple[Item, ...] = ()
+    coding: tuple[Item, ...] = ()
+    points: dict[Literal["true_false", "conceptual", "coding"], float] = Field(
+        default_factory=lambda: {"true_false": 1, "conceptual": 2, "coding": 2})
+
+
+class PlotFunction(Strict):
+    function: str
+    point: tuple[int, int]
+    note: Text
+
+    _check_formula = field_validator("function")(FixedValues._parses.__func__)
+
+
+class MiniProject(Strict):
+    title: Text
+    description: Text
+    functions: tuple[PlotFunction, ...] = ()
+
+
+class NextLesson(Strict):
+    number: Text
+    title: Text
+    points: tuple[Text, ...] = ()
+
+
+class Homework(Strict):
+    items: tuple[Text, ...]
+    expected_time: Text | None = None
+
+
+class Lesson(Strict):
+    schema_version: Literal[1] = Field(description="format version of this file; currently 1")
+    id: LessonId = Field(description="folder name under build/, e.g. 'lesson-1.2.32'")
+    number: Text
+    title: Text
+    revised: dt.date = Field(description="date of the last content change; newer dates make Anki update cards")
+    estimated_time: Text
+    difficulty: Text
+    prerequisites: tuple[Text, ...] = ()
+    topic: Text
+    objectives: tuple[Text, ...] = Field(min_length=1)
+    core_ideas: tuple[Cloze, ...] = ()
+    levels: tuple[Level, ...] = Field(min_length=1)
+    exercises: tuple[Exercise, ...] = ()
+    mini_project: MiniProject | None = None
+    quiz: Quiz = Quiz()
+    key_takeaways: tuple[Cloze, ...] = ()
+    resources: tuple[Resource, ...] = ()
+    next_lesson: NextLesson | None = None
+    homework: Homework | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        ids = [i.id for i in self.all_items()]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise ValueError(f"duplicate exercise/question ids {dup}: every id must be unique in a lesson")
+        levels = {lv.level for lv in self.levels}
+        for ex in self.exercises:
+            if ex.level not in levels:
+                raise ValueError(f"exercise {ex.id} has level {ex.level}, which is not among levels "
+                                 f"{sorted(levels)}")
+        return self
+
+    def all_items(self):
+        return [*self.exercises, *self.quiz.true_false, *self.quiz.conceptual, *self.quiz.coding]
+
+    def level(self, number: int) -> Level:
+        return next(lv for lv in self.levels if lv.level == number)
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+def load_lesson(path: Path) -> Lesson:
+    path = Path(path)
+    name = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise LessonError(f"cannot read the file ({exc.strerror}).", file=name) from None
+    if len(raw) > MAX_BYTES:
+        raise LessonError(f"the file is {len(raw):,} bytes; lesson files are limited to {MAX_BYTES:,}.",
+                          file=name, fix="split it into several lessons.")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise LessonError(f"the file is not UTF-8 (byte {exc.start} is 0x{raw[exc.start]:02x}).",
+                          file=name, line=line, fix="save it as UTF-8 in your editor.") from None
+    text = text.removeprefix("\ufeff")
+    if not text.strip():
+        raise LessonError("the file is empty.", file=name,
+                          fix="start from lesson_data/lesson-1.2.32.yaml or `gen schema`.")
+    node = _compose(text, name)
+    data = yaml.load(text, Loader=yaml.SafeLoader)  # safe: plain data only, aliases already refused
+    if not isinstance(data, dict):
+        raise LessonError(f"the top level must be a mapping of fields, not a {type(data).__name__}.",
+                          file=name, line=1, fix="start the file with fields like 'id:' and 'title:'.")
+    try:
+        return Lesson.model_validate(data)
+    except ValidationError as exc:
+        raise _lesson_error(exc, node, name) from None
+
+
+def _compose(text: str, name: str):
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                raise LessonError("YAML anchors and aliases (&name, *name) are not allowed in lesson files.",
+                                  file=name, line=event.start_mark.line + 1,
+                                  fix="write the repeated value out in full.")
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise LessonError(f"YAML syntax error: {exc.problem or exc.context}.", file=name,
+                          line=mark.line + 1 if mark else None,
+                          fix="check indentation and quoting on that line (quote text containing ': ' or '#').") from None
+    except yaml.YAMLError as exc:
+        raise LessonError(f"YAML error: {exc}.", file=name) from None
+    _refuse_duplicate_keys(node, name)
+    return node
+
+
+def _refuse_duplicate_keys(node, name, path=""):
+    if isinstance(node, yaml.MappingNode):
+        seen = set()
+        for key, value in node.value:
+            if key.value in seen:
+                raise LessonError(f"the key '{key.value}' appears twice.", file=name, field=(path + "." + key.value).lstrip("."),
+                                  line=key.start_mark.line + 1, fix="keep one of them.")
+            seen.add(key.value)
+            _refuse_duplicate_keys(value, name, f"{path}.{key.value}")
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _refuse_duplicate_keys(item, name, f"{path}[{i}]")
+
+
+def _node_at(node, loc):
+    """The YAML node for a pydantic error location, and the line it starts on."""
+    for part in loc:
+        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            match = [(k, v) for k, v in node.value if k.value == part]
+            if not match:
+                break
+            key, node = match[0]
+            if part == loc[-1]:
+                return key.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+        else:
+            break
+    return node.start_mark.line + 1 if node is not None else None
+
+
+def field_path(loc) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out.lstrip(".")
+
+
+def _all_field_names():
+    names = set()
+    for model in Strict.__subclasses__() + [Exercise]:
+        names.update(model.model_fields)
+    return sorted(names)
+
+
+def _describe(err) -> str:
+    kind, msg = err["type"], err["msg"]
+    if kind == "extra_forbidden":
+        key = str(err["loc"][-1]) if err["loc"] else ""
+        near = difflib.get_close_matches(key, _all_field_names(), n=1)
+        return f"unknown field '{key}'." + (f" Did you mean '{near[0]}'?" if near else " Remove it.")
+    if kind == "missing":
+        return "this required field is missing."
+    msg = msg.removeprefix("Value error, ")
+    got = err.get("input")
+    if kind.endswith("_type") or kind.endswith("_parsing") or kind == "literal_error":
+        return f"{msg[0].lower() + msg[1:]}, got {got!r:.60}."
+    return msg if msg.endswith(".") else msg + "."
+
+
+def _lesson_error(exc: ValidationError, node, name) -> LessonError:
+    errors = exc.errors()
+    err = errors[0]
+    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    line = _node_at(node, loc) if node is not None else None
+    more = f" ({len(errors) - 1} more problem{'s' if len(errors) > 2 else ''} in this file after fixing this one.)" \
+        if len(errors) > 1 else ""
+    return LessonError(_describe(err) + more, file=name, field=field_path(loc) or "(top level)", line=line,
+                       fix="see the lesson format in README.md, or run `gen schema` for the full schema.")
+
+
+def lesson_schema() -> dict:
+    return Lesson.model_json_schema()
+
+
+def discover(paths) -> list[Path]:
+    out = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            out.extend(sorted(p.glob("*.yaml")) + sorted(p.glob("*.yml")))
+        else:
+            out.append(p)
+    return out

@@ -1,0 +1,90 @@
+"""build/manifest.json: the machine-readable answer key and audit trail."""
+from __future__ import annotations
+
+import hashlib
+import json
+
+from . import __version__
+from .families._common import numeric
+from .generate import Generated
+from .mathfmt import plain, render
+from .output import MARKER
+
+
+def exact(value) -> str:
+    """A string `sympy.sympify` parses back to the value."""
+    if isinstance(value, bool):
+        return str(value)
+    from sympy import sstr
+    if isinstance(value, tuple):
+        return "(" + ", ".join(exact(v) for v in value) + ")"
+    return sstr(value)
+
+
+def problem_entry(g: Generated) -> dict:
+    p, s = g.problem, g.slot
+    kind = p.answer_kind
+    return {
+        "id": s.id,
+        "lesson": s.lesson,
+        "exercise": s.item,
+        "problem": s.spec.id,
+        "section": s.section,
+        "level": s.level,
+        "family": s.spec.family,
+        "variant": s.variant,
+        "fixed": s.variant == 0,
+        "seed": g.seed,
+        "attempt": g.attempt,
+        "variables": [str(v) for v in p.variables],
+        "function": exact(p.function),
+        "point": None if p.point is None else [exact(c) for c in p.point],
+        "direction": None if p.direction is None else exact(p.direction),
+        "direction_form": p.data.get("direction_form"),
+        "prompt": render(p.prompt, "plain"),
+        "answer_kind": kind,
+        "answer": exact(p.answer),
+        "answer_text": plain(p.answer) if kind != "choice" else p.data["labels"][int(p.answer)],
+        "answer_numeric": None if kind == "expr_vector" else numeric(p.answer),
+        "distractors": [{"value": exact(d.value), "misconception": d.misconception,
+                         "feedback": render(d.feedback, "plain")} for d in p.distractors],
+        "solution": [render(step, "plain") for step in p.steps],
+        "checks": [{"name": c.name, "passed": c.passed, "detail": c.detail} for c in g.checks],
+    }
+
+
+def item_entries(lesson) -> list[dict]:
+    out = []
+    for section, items in (("exercises", lesson.exercises), ("true_false", lesson.quiz.true_false),
+                           ("conceptual", lesson.quiz.conceptual), ("coding", lesson.quiz.coding)):
+        for item in items:
+            entry = {"id": item.id, "section": section, "problems": [p.id for p in item.problems]}
+            if section == "true_false":
+                entry.update(statement=item.statement, answer=item.answer, reason=item.reason)
+            else:
+                entry.update(prompt=item.prompt, model_answer=item.model_answer,
+                             level=getattr(item, "level", None))
+            out.append(entry)
+    return out
+
+
+def build_manifest(options, lessons, generated, outputs) -> bytes:
+    problems = [problem_entry(g) for g in generated]
+    checks = [c for p in problems for c in p["checks"]]
+    doc = {
+        "generator": MARKER,
+        "version": __version__,
+        "seed": options.seed,
+        "variants": options.variants,
+        "source_date_epoch": options.epoch_override,
+        "lessons": [{"id": lb.lesson.id, "title": lb.lesson.title, "number": lb.lesson.number,
+                     "revised": lb.lesson.revised.isoformat(), "source": lb.source_name,
+                     "source_sha256": lb.source_sha256, "timestamp": lb.timestamp,
+                     "items": item_entries(lb.lesson)} for lb in lessons],
+        "summary": {"problems": len(problems), "checks": len(checks),
+                    "checks_passed": sum(c["passed"] for c in checks)},
+        "problems": problems,
+        "outputs": [{"path": path, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+                    for path, data in sorted(outputs.items())],
+    }
+    return (json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")

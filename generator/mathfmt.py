@@ -1,0 +1,390 @@
+"""Math printers: one per target language, all dispatching on SymPy's `_print_<Class>` protocol.
+
+- `tex`: LaTeX for MathJax (Anki, Canvas, Moodle), always inside \\( \\) or \\[ \\].
+- `typst`: Typst math (worksheet PDFs). Unknown nodes raise instead of leaking `x**2`.
+- `mathml`: presentation MathML (HTML worksheets; no JavaScript).
+- `plain`: one-line text (terminal preview, manifest).
+
+`render(rich, lang)` turns a Rich tuple (prose and Math pieces) into a string for one target,
+escaping the prose for that target.
+"""
+from __future__ import annotations
+
+import html
+import re
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.mathml import MathMLPresentationPrinter
+from sympy.printing.precedence import PRECEDENCE, precedence
+from sympy.printing.printer import Printer
+from sympy.printing.str import StrPrinter
+
+from .problem import Approx, Dot, Equals, Math, Norm, Over, Partial, Pt, Vec
+
+_SUBSCRIPTS = {"₀": "0", "₁": "1", "₂": "2", "₃": "3"}
+
+# Symbol names drawn specially, per language. Anything else is a plain identifier.
+NOTATION = {
+    "∇f": {"tex": r"\nabla f", "typst": "nabla f"},
+    "∇f(P)": {"tex": r"\nabla f(P)", "typst": "nabla f(P)"},
+    "D_u f(P)": {"tex": r"D_{\hat{\mathbf{u}}} f(P)", "typst": "D_(hat(bold(u))) f(P)", "plain": "D_u f(P)"},
+    "û": {"tex": r"\hat{\mathbf{u}}", "typst": "hat(bold(u))"},
+    "θ": {"tex": r"\theta", "typst": "theta"},
+    "η": {"tex": r"\eta", "typst": "eta"},
+}
+
+
+def _name(name: str, lang: str) -> str:
+    if name in NOTATION and lang in NOTATION[name]:
+        return NOTATION[name][lang]
+    if lang == "plain":
+        return name
+    # Generic names such as "∇f(x₁)" or "f(x₀)".
+    out = name
+    for sub, digit in _SUBSCRIPTS.items():
+        out = out.replace(sub, f"_{{{digit}}}" if lang == "tex" else f"_{digit}")
+    if lang == "tex":
+        return out.replace("∇", r"\nabla ")
+    return out.replace("∇", "nabla ")
+
+
+class TexPrinter(LatexPrinter):
+    def __init__(self):
+        super().__init__({"ln_notation": True})
+
+    def _print_Symbol(self, expr, style="plain"):
+        return _name(expr.name, "tex") if not expr.name.isalpha() or expr.name in NOTATION else super()._print_Symbol(expr)
+
+    def _print_Vec(self, expr):
+        return r"\left\langle " + ", ".join(self._print(a) for a in expr.args) + r" \right\rangle"
+
+    def _print_Pt(self, expr):
+        return r"\left(" + ", ".join(self._print(a) for a in expr.args) + r"\right)"
+
+    def _print_Norm(self, expr):
+        return r"\left|" + self._print(expr.args[0]) + r"\right|"
+
+    def _print_Over(self, expr):
+        return r"\frac{" + self._print(expr.args[0]) + "}{" + self._print(expr.args[1]) + "}"
+
+    def _print_Equals(self, expr):
+        return " = ".join(self._print(a) for a in expr.args)
+
+    def _print_Approx(self, expr):
+        return r" \approx ".join(self._print(a) for a in expr.args)
+
+    def _print_Partial(self, expr):
+        return r"\frac{\partial f}{\partial " + self._print(expr.args[0]) + "}"
+
+    def _print_Dot(self, expr):
+        return r" \cdot ".join(self._print(a) for a in expr.args)
+
+    def _print_BooleanTrue(self, expr):
+        return r"\text{true}"
+
+    def _print_BooleanFalse(self, expr):
+        return r"\text{false}"
+
+
+class PlainPrinter(StrPrinter):
+    def _print_Symbol(self, expr):
+        return _name(expr.name, "plain")
+
+    def _print_Vec(self, expr):
+        return "⟨" + ", ".join(self._print(a) for a in expr.args) + "⟩"
+
+    def _print_Pt(self, expr):
+        return "(" + ", ".join(self._print(a) for a in expr.args) + ")"
+
+    def _print_Norm(self, expr):
+        return "|" + self._print(expr.args[0]) + "|"
+
+    def _print_Over(self, expr):
+        return self._print(expr.args[0]) + " / " + self._print(expr.args[1])
+
+    def _print_Equals(self, expr):
+        return " = ".join(self._print(a) for a in expr.args)
+
+    def _print_Approx(self, expr):
+        return " ≈ ".join(self._print(a) for a in expr.args)
+
+    def _print_Partial(self, expr):
+        return "∂f/∂" + self._print(expr.args[0])
+
+    def _print_Dot(self, expr):
+        return " · ".join(self._print(a) for a in expr.args)
+
+
+class TypstPrinter(Printer):
+    """SymPy → Typst math. Products are joined by spaces (`xy` is one identifier in Typst)."""
+    printmethod = "_typst"
+
+    def emptyPrinter(self, expr):
+        raise TypeError(f"no Typst form for {type(expr).__name__}: {expr!r}")
+
+    def parenthesize(self, item, level, strict=False):
+        prec = precedence(item)
+        if prec < level or (strict and prec == level):
+            return "(" + self._print(item) + ")"
+        return self._print(item)
+
+    def _print_Integer(self, expr):
+        return str(expr.p)
+
+    _print_Zero = _print_One = _print_NegativeOne = _print_Integer
+
+    def _print_Rational(self, expr):
+        body = f"frac({abs(expr.p)}, {expr.q})"
+        return "-" + body if expr.p < 0 else body
+
+    _print_Half = _print_Rational
+
+    def _print_Pi(self, expr):
+        return "pi"
+
+    def _print_Exp1(self, expr):
+        return "e"
+
+    def _print_Symbol(self, expr):
+        name = _name(expr.name, "typst")
+        if len(name) > 1 and expr.name.isalpha() and expr.name not in NOTATION:
+            return f'"{name}"'
+        return name
+
+    def _print_Add(self, expr):
+        terms = list(expr.as_ordered_terms())
+        out = self._print(terms[0])
+        for term in terms[1:]:
+            if term.could_extract_minus_sign():
+                out += " - " + self.parenthesize(-term, PRECEDENCE["Add"], strict=True)
+            else:
+                out += " + " + self.parenthesize(term, PRECEDENCE["Add"], strict=True)
+        return out
+
+    def _print_Mul(self, expr):
+        if expr.could_extract_minus_sign():
+            return "-" + self.parenthesize(-expr, PRECEDENCE["Mul"])
+        num, den = sp.fraction(expr, exact=True)
+        if den != 1:
+            return f"frac({self._print(num)}, {self._print(den)})"
+        coeff, rest = expr.as_coeff_Mul()
+        factors = ([coeff] if coeff != 1 else []) + list(rest.as_ordered_factors()) \
+            if rest.is_Mul else ([coeff] if coeff != 1 else []) + [rest]
+        parts = [self.parenthesize(f, PRECEDENCE["Mul"], strict=False) if not f.is_Add
+                 else "(" + self._print(f) + ")" for f in factors]
+        out = parts[0]
+        for prev, part in zip(factors, parts[1:]):
+            out += " dot " + part if prev.is_Number and part[:1].isdigit() else " " + part
+        return out
+
+    def _print_Pow(self, expr):
+        base, exp = expr.args
+        if exp == sp.S.Half:
+            return f"sqrt({self._print(base)})"
+        if exp.is_Rational and exp < 0:
+            return f"frac(1, {self._print(base ** -exp)})"
+        b = self._print(base)
+        if base.is_Add or base.is_Mul or base.is_Pow or (base.is_Number and base < 0) or base.is_Rational and not base.is_Integer:
+            b = f"({b})"
+        if exp.is_Integer and exp > 0:
+            return f"{b}^{exp}"
+        return f"{b}^({self._print(exp)})"
+
+    def _print_exp(self, expr):
+        return f"e^({self._print(expr.args[0])})"
+
+    def _fn(name):
+        def method(self, expr):
+            return f"{name}({self._print(expr.args[0])})"
+        return method
+
+    _print_sin, _print_cos, _print_tan, _print_log = _fn("sin"), _fn("cos"), _fn("tan"), _fn("ln")
+
+    def _print_Function(self, expr):
+        if isinstance(expr, AppliedUndef):
+            return f"{expr.func.__name__}({', '.join(self._print(a) for a in expr.args)})"
+        return self.emptyPrinter(expr)
+
+    def _print_Vec(self, expr):
+        return "lr(⟨" + ", ".join(self._print(a) for a in expr.args) + "⟩)"
+
+    def _print_Pt(self, expr):
+        return "(" + ", ".join(self._print(a) for a in expr.args) + ")"
+
+    _print_Tuple = _print_Pt
+
+    def _print_Norm(self, expr):
+        return f"abs({self._print(expr.args[0])})"
+
+    def _print_Over(self, expr):
+        return f"frac({self._print(expr.args[0])}, {self._print(expr.args[1])})"
+
+    def _print_Equals(self, expr):
+        return " = ".join(self._print(a) for a in expr.args)
+
+    def _print_Approx(self, expr):
+        return " approx ".join(self._print(a) for a in expr.args)
+
+    def _print_Partial(self, expr):
+        return f"frac(partial f, partial {self._print(expr.args[0])})"
+
+    def _print_Dot(self, expr):
+        return " dot ".join(self._print(a) for a in expr.args)
+
+    def _print_BooleanTrue(self, expr):
+        return '"true"'
+
+    def _print_BooleanFalse(self, expr):
+        return '"false"'
+
+
+class MathMLPrinter(MathMLPresentationPrinter):
+    def __init__(self):
+        super().__init__({"ln_notation": True})
+
+    def _fenced(self, items, left, right):
+        row = self.dom.createElement("mrow")
+        row.appendChild(self._mo(left))
+        for i, item in enumerate(items):
+            if i:
+                row.appendChild(self._mo(","))
+            row.appendChild(self._print(item))
+        row.appendChild(self._mo(right))
+        return row
+
+    def _mo(self, text):
+        mo = self.dom.createElement("mo")
+        mo.appendChild(self.dom.createTextNode(text))
+        return mo
+
+    def _joined(self, items, op):
+        row = self.dom.createElement("mrow")
+        for i, item in enumerate(items):
+            if i:
+                row.appendChild(self._mo(op))
+            row.appendChild(self._print(item))
+        return row
+
+    def _print_Vec(self, expr):
+        return self._fenced(expr.args, "⟨", "⟩")
+
+    def _print_Pt(self, expr):
+        return self._fenced(expr.args, "(", ")")
+
+    def _print_Norm(self, expr):
+        return self._fenced(expr.args, "|", "|")
+
+    def _print_Over(self, expr):
+        frac = self.dom.createElement("mfrac")
+        frac.appendChild(self._print(expr.args[0]))
+        frac.appendChild(self._print(expr.args[1]))
+        return frac
+
+    def _print_Equals(self, expr):
+        return self._joined(expr.args, "=")
+
+    def _print_Approx(self, expr):
+        return self._joined(expr.args, "≈")
+
+    def _print_Dot(self, expr):
+        return self._joined(expr.args, "·")
+
+    def _print_Partial(self, expr):
+        frac = self.dom.createElement("mfrac")
+        top = self.dom.createElement("mi")
+        top.appendChild(self.dom.createTextNode("∂f"))
+        bottom = self.dom.createElement("mrow")
+        d = self.dom.createElement("mi")
+        d.appendChild(self.dom.createTextNode("∂"))
+        bottom.appendChild(d)
+        bottom.appendChild(self._print(expr.args[0]))
+        frac.appendChild(top)
+        frac.appendChild(bottom)
+        return frac
+
+    def _print_Symbol(self, sym, style="plain"):
+        if sym.name.isalpha() and len(sym.name) == 1:
+            return super()._print_Symbol(sym, style)
+        mi = self.dom.createElement("mi")
+        mi.appendChild(self.dom.createTextNode(_name(sym.name, "plain").replace("D_u", "D\u1d64")))
+        return mi
+
+    def _print_BooleanTrue(self, expr):
+        return self._mtext("true")
+
+    def _print_BooleanFalse(self, expr):
+        return self._mtext("false")
+
+    def _mtext(self, text):
+        el = self.dom.createElement("mtext")
+        el.appendChild(self.dom.createTextNode(text))
+        return el
+
+
+_TEX, _TYPST, _PLAIN = TexPrinter(), TypstPrinter(), PlainPrinter()
+
+
+def _as_sympy(expr):
+    if isinstance(expr, bool):
+        return sp.true if expr else sp.false
+    if isinstance(expr, tuple):
+        return sp.Tuple(*expr)
+    return expr
+
+
+def tex(expr) -> str:
+    return _TEX.doprint(_as_sympy(expr))
+
+
+def typst(expr) -> str:
+    return _TYPST.doprint(_as_sympy(expr))
+
+
+def plain(expr) -> str:
+    if isinstance(expr, tuple) and all(isinstance(e, Vec) for e in expr):
+        return " and ".join(_PLAIN.doprint(e) for e in expr)
+    return _PLAIN.doprint(_as_sympy(expr))
+
+
+def mathml(expr, display=False) -> str:
+    body = MathMLPrinter().doprint(_as_sympy(expr))
+    mode = ' display="block"' if display else ""
+    return f'<math xmlns="http://www.w3.org/1998/Math/MathML"{mode}>{body}</math>'
+
+
+def typst_text(text: str) -> str:
+    """Prose as a Typst string literal: every markup special (# $ * _ @ < [ \\) stays literal."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "")
+    return f'#"{escaped}"'
+
+
+def render(parts, lang: str) -> str:
+    """A Rich tuple (or plain string) as text for one target language.
+
+    lang: 'html' (HTML prose, MathJax math), 'mathml' (HTML prose, MathML math), 'typst', 'plain'.
+    """
+    if isinstance(parts, str):
+        parts = (parts,)
+    out = []
+    for part in parts:
+        if isinstance(part, str):
+            out.append(html.escape(part, quote=False) if lang in ("html", "mathml")
+                       else typst_text(part) if lang == "typst" else part)
+            continue
+        expr = part.expr if isinstance(part, Math) else part
+        display = isinstance(part, Math) and part.display
+        if lang == "html":
+            body = html.escape(tex(expr), quote=False)
+            out.append(rf"\[{body}\]" if display else rf"\({body}\)")
+        elif lang == "mathml":
+            out.append(mathml(expr, display))
+        elif lang == "typst":
+            out.append(f"$ {typst(expr)} $" if display else f"${typst(expr)}$")
+        else:
+            out.append(plain(expr))
+    return "".join(out)
+
+
+_TEX_TEXT_SPECIALS = re.compile(r"([\\{}$&#^_%~])")

@@ -1,0 +1,117 @@
+"""The one driver: load → plan → generate → verify → render → write. Reads top to bottom.
+
+Everything is gathered and verified in memory before anything touches the output folder.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import GenError
+from .generate import Generated, generate_all
+from .lesson import Lesson, discover, load_lesson
+from .plan import plan
+
+DEFAULT_TARGETS = ("anki", "qti", "moodle", "worksheet")
+
+
+@dataclass(frozen=True)
+class Options:
+    seed: int = 42
+    variants: int = 30                 # per randomized problem spec: the LMS pools
+    anki_variants: int = 3             # per randomized spec in the deck
+    copies: int = 1                    # worksheet versions
+    canvas_math: str = "mathjax"       # or "image"
+    targets: tuple[str, ...] = DEFAULT_TARGETS
+    jobs: int = 1
+    write_typst: bool = False
+    epoch_override: int | None = None  # SOURCE_DATE_EPOCH
+
+
+@dataclass
+class LessonBuild:
+    lesson: Lesson
+    source_name: str
+    source_sha256: str
+    timestamp: int                     # the build's fixed clock (seconds since 1970, UTC)
+    problems: list[Generated] = field(default_factory=list)
+
+    def variants_of(self, group: str) -> list[Generated]:
+        return [g for g in self.problems if g.slot.group == group]
+
+
+def source_date_epoch() -> int | None:
+    raw = os.environ.get("SOURCE_DATE_EPOCH")
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit():
+        raise GenError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, got {raw!r}.",
+                       fix="unset it or set it to e.g. $(git log -1 --format=%ct).")
+    return int(raw)
+
+
+def lesson_timestamp(lesson: Lesson, override: int | None) -> int:
+    if override is not None:
+        return override
+    midnight = dt.datetime.combine(lesson.revised, dt.time(12), tzinfo=dt.timezone.utc)
+    return int(midnight.timestamp())
+
+
+def load_lessons(paths, only: str | None = None) -> list[tuple[Path, Lesson]]:
+    files = discover(paths)
+    if not files:
+        raise GenError(f"no lesson files (*.yaml) found in {', '.join(map(str, paths))}.",
+                       fix="add lesson_data/<lesson>.yaml or pass a path with --lessons.")
+    lessons = [(f, load_lesson(f)) for f in files]
+    ids = [lesson.id for _, lesson in lessons]
+    for i in set(ids):
+        if ids.count(i) > 1:
+            raise GenError(f"two lesson files share the id '{i}'.", field="id", fix="give each lesson its own id.")
+    if only is not None:
+        lessons = [(f, lesson) for f, lesson in lessons if lesson.id == only]
+        if not lessons:
+            import difflib
+            near = difflib.get_close_matches(only, ids, n=1)
+            raise GenError(f"no lesson with id '{only}'." + (f" Did you mean '{near[0]}'?" if near else ""),
+                           fix=f"use one of: {', '.join(ids)}.")
+    return lessons
+
+
+def prepare(paths, options: Options, only: str | None = None, progress=None) -> list[LessonBuild]:
+    """Load, plan, generate and verify: everything except rendering and writing."""
+    builds = []
+    for path, lesson in load_lessons(paths, only):
+        raw = path.read_bytes()
+        builds.append(LessonBuild(lesson, path.name, hashlib.sha256(raw).hexdigest(),
+                                  lesson_timestamp(lesson, options.epoch_override)))
+    for lb in builds:
+        lb.problems = generate_all(plan(lb.lesson, options.variants), options.seed, options.jobs, progress)
+    return builds
+
+
+def render_all(builds: list[LessonBuild], options: Options) -> dict[str, bytes]:
+    from .targets import get_target
+    files: dict[str, bytes] = {}
+    for lb in builds:
+        for name in options.targets:
+            for rel, data in get_target(name).render(lb, options).items():
+                files[f"{lb.lesson.id}/{rel}"] = data
+    return files
+
+
+def build(paths, out: Path, options: Options, only: str | None = None, progress=None) -> dict[str, bytes]:
+    from .manifest import build_manifest
+    from .output import check_target, locked, recover, write_staged
+    out = Path(out).absolute()
+    check_target(out)
+    builds = prepare(paths, options, only, progress)
+    files = render_all(builds, options)
+    files["manifest.json"] = build_manifest(options, builds, [g for lb in builds for g in lb.problems], files)
+    with locked(out):
+        recover(out)
+        check_target(out)
+        write_staged(out, files)
+    return files

@@ -1,0 +1,111 @@
+"""Independent checks. SymPy computed every answer; these confirm them another way.
+
+The second route is numeric and high precision (mpmath at 30 digits): partial derivatives by
+mpmath's finite differences, directional derivatives by the limit definition d/dt f(P + t·u) at
+t = 0, norms and dot products in floating point. None of it calls sympy.diff, so a mistake in the
+symbolic path cannot confirm itself.
+"""
+from __future__ import annotations
+
+import random
+
+import mpmath
+import sympy as sp
+
+from .problem import Check, Problem, Verified
+
+mpmath.mp.dps = 30
+TOL = mpmath.mpf("1e-12")
+
+
+def numeric_function(f, vs):
+    """f as an mpmath-callable; built from the expression tree, not from its derivative."""
+    return sp.lambdify(vs, f, modules="mpmath")
+
+
+def mp(value) -> mpmath.mpf:
+    return mpmath.mpf(str(sp.N(value, 40)))
+
+
+def mp_vec(values) -> list:
+    return [mp(v) for v in values]
+
+
+def numeric_gradient(fn, point) -> list:
+    point = [mpmath.mpf(p) for p in point]
+    n = len(point)
+    return [mpmath.diff(fn, point, tuple(int(i == j) for j in range(n))) for i in range(n)]
+
+
+def limit_directional(fn, point, u) -> mpmath.mpf:
+    point = [mpmath.mpf(p) for p in point]
+    return mpmath.diff(lambda t: fn(*[p + t * c for p, c in zip(point, u)]), 0)
+
+
+def close(a, b, tol=TOL) -> bool:
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(close(x, y, tol) for x, y in zip(a, b))
+    return abs(a - b) <= tol * max(1, abs(b))
+
+
+def fmt(values) -> str:
+    if isinstance(values, (list, tuple)):
+        return "[" + ", ".join(fmt(v) for v in values) + "]"
+    return mpmath.nstr(values, 12)
+
+
+def check(name, passed, detail) -> Check:
+    return Check(name, bool(passed), detail)
+
+
+def unit_check(u) -> Check:
+    length = mpmath.sqrt(sum(c**2 for c in mp_vec(u)))
+    return check("unit_length", close(length, 1), f"|u| = {fmt(length)}")
+
+
+def random_points(seed_text: str, n: int, count: int, lo=-2.0, hi=2.0):
+    rng = random.Random(seed_text)
+    return [[mpmath.mpf(rng.uniform(lo, hi)) for _ in range(n)] for _ in range(count)]
+
+
+def gradient_at_check(problem: Problem, claimed, point, name="gradient_at_point") -> Check:
+    fn = numeric_function(problem.function, problem.variables)
+    num = numeric_gradient(fn, [mp(p) for p in point])
+    want = mp_vec(claimed)
+    return check(name, close(num, want, mpmath.mpf("1e-10")),
+                 f"finite differences {fmt(num)} vs answer {fmt(want)}")
+
+
+def comparable(problem: Problem, value) -> list[float] | float:
+    """Numbers that stand for a value; a symbolic vector is sampled at three fixed points."""
+    from .families._common import numeric
+    if problem.answer_kind != "expr_vector":
+        return numeric(value)
+    out = []
+    for pt in random_points("distractor-samples", len(problem.variables), 3, 0.3, 1.7):
+        subs = dict(zip(problem.variables, [sp.Float(str(p), 30) for p in pt]))
+        out.extend(float(sp.N(c.xreplace(subs), 20)) for c in value)
+    return out
+
+
+def distractor_checks(problem: Problem) -> list[Check]:
+    from .families._common import _close
+    answer = comparable(problem, problem.answer)
+    out = []
+    for i, dist in enumerate(problem.distractors):
+        value = comparable(problem, dist.value)
+        differs = not _close(value, answer, 1e-6)
+        out.append(check(f"distractor_{i}_{dist.misconception}_differs", differs,
+                         f"{_short(value)} vs answer {_short(answer)}"))
+    return out
+
+
+def _short(value):
+    if isinstance(value, list):
+        return "[" + ", ".join(f"{v:.6g}" for v in value) + "]"
+    return f"{value:.6g}"
+
+
+def verify(problem: Problem, family) -> Verified:
+    checks = list(family.verify(problem)) + distractor_checks(problem)
+    return Verified(problem, tuple(checks))
