@@ -57,6 +57,11 @@ class TexPrinter(LatexPrinter):
     def _print_Symbol(self, expr, style="plain"):
         return _name(expr.name, "tex") if not expr.name.isalpha() or expr.name in NOTATION else super()._print_Symbol(expr)
 
+    def _print_Function(self, expr, exp=None):
+        if isinstance(expr, AppliedUndef) and exp is None:
+            return f"{expr.func.__name__}(" + ", ".join(self._print(a) for a in expr.args) + ")"
+        return super()._print_Function(expr, exp)
+
     def _print_Vec(self, expr):
         return r"\left\langle " + ", ".join(self._print(a) for a in expr.args) + r" \right\rangle"
 
