@@ -1,0 +1,85 @@
+"""How each problem becomes an LMS question: shared by Canvas QTI and Moodle XML so both grade
+the same way.
+
+- scalar answers → numerical, with a tolerance that accepts the answer rounded to the stated
+  decimals and rejects every numerical distractor (checked here; a problem whose distractors sit
+  too close falls back to multiple choice);
+- integer vectors and points → one number per component (fill-in-multiple-blanks / cloze);
+- any other vector, symbolic gradients, pairs and direction choices → multiple choice with the
+  misconception distractors and per-answer feedback;
+- true/false → true/false; conceptual items → essay with the model answer for the grader.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import sympy as sp
+
+from ..families._common import numeric
+from ..generate import Generated
+from ._content import answer_html, decimal, prompt_html, solution_html, value_html
+from ..mathfmt import render
+
+TOLERANCES = ((0.01, 2), (0.001, 3))   # (margin, decimals asked for)
+TINY = 1e-4                            # Canvas rounds numbers below this to 0
+
+
+@dataclass(frozen=True)
+class Choice:
+    html: str
+    correct: bool
+    feedback: str
+    misconception: str | None
+
+
+@dataclass(frozen=True)
+class Question:
+    kind: str              # numerical | components | multiple_choice | true_false
+    prompt: str
+    solution: str
+    answer: str
+    value: float | None = None
+    margin: float | None = None
+    decimals: int | None = None
+    components: tuple[int, ...] = ()
+    choices: tuple[Choice, ...] = ()
+    truth: bool | None = None
+
+
+def question(g: Generated) -> Question:
+    p = g.problem
+    prompt, solution, answer = prompt_html(p), solution_html(p), answer_html(p)
+    if p.answer_kind == "boolean":
+        return Question("true_false", prompt.replace("True or false: ", ""), solution, answer, truth=bool(p.answer))
+    if p.answer_kind == "scalar":
+        value = float(p.answer)
+        others = [numeric(d.value) for d in p.distractors]
+        scalars = [o for o in others if not isinstance(o, list)]
+        for margin, decimals in TOLERANCES:
+            if abs(value) >= TINY and all(abs(o - value) > 2 * margin for o in scalars):
+                return Question("numerical", prompt + f"<p>Give a decimal rounded to {decimals} places.</p>",
+                                solution, answer, value=value, margin=margin, decimals=decimals)
+    if p.answer_kind in ("vector", "point") and all(c.is_Integer for c in p.answer):
+        return Question("components", prompt, solution, answer, components=tuple(int(c) for c in p.answer))
+    return Question("multiple_choice", prompt, solution, answer, choices=choices(g))
+
+
+def choices(g: Generated) -> tuple[Choice, ...]:
+    p = g.problem
+    out = [Choice(value_html(p, p.answer), True, "Correct.", None)]
+    out += [Choice(value_html(p, d.value), False, render(d.feedback, "html"), d.misconception)
+            for d in p.distractors]
+    if p.answer_kind == "choice":
+        out = sorted(out, key=lambda c: c.html)  # A, B, C in order
+    else:
+        random.Random(g.seed).shuffle(out)       # the correct answer is not always first
+    return tuple(out)
+
+
+def accepted_spellings(n: int) -> list[str]:
+    return [str(n), f"{n}.0", f"+{n}"] if n > 0 else [str(n), f"{n}.0"]
+
+
+def within(value: float, q: Question) -> bool:
+    return q.value - q.margin <= value <= q.value + q.margin

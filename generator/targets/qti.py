@@ -1,0 +1,262 @@
+"""Canvas-flavoured QTI 1.2 package: canvas-qti.zip.
+
+Shaped like Canvas's own export: imsmanifest.xml, <A>/<A>.xml (one assessment) and
+<A>/assessment_meta.xml whose quiz identifier equals the assessment ident. Every randomized
+problem is a question group (a <section> with selection_number 1) holding all its variants, so each
+student draws one.
+"""
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import quote
+
+from lxml import etree
+
+from ..lesson import Lesson
+from ._content import esc
+from ._xml import ident, points, sub, tostring
+from .anki import zip_bytes
+from .lms import accepted_spellings, question
+
+QTI_NS = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
+CP_NS = "http://www.imsglobal.org/xsd/imscp_v1p1"
+META_NS = "http://canvas.instructure.com/xsd/cccv1p0"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+
+
+def level_points(lesson: Lesson, g) -> float:
+    if g.slot.level is not None:
+        return lesson.level(g.slot.level).points
+    return lesson.quiz.points.get(g.slot.section, 1)
+
+
+def canvas_math_images(text: str) -> str:
+    """Replace \\( … \\) with Canvas equation images, for courses without MathJax."""
+    def image(m):
+        latex = html.unescape(m.group(1))
+        src = "/equation_images/" + quote(quote(latex, safe=""), safe="")
+        return (f'<img class="equation_image" title="{esc(latex)}" src="{src}" alt="LaTeX: {esc(latex)}" '
+                f'data-equation-content="{esc(latex)}">')
+    return re.sub(r"\\\((.+?)\\\)", image, text, flags=re.S)
+
+
+class _Writer:
+    def __init__(self, options):
+        self.math = canvas_math_images if options.canvas_math == "image" else (lambda s: s)
+
+    def mattext(self, parent, text, texttype="text/html"):
+        material = sub(parent, "material")
+        sub(material, "mattext", self.math(text) if texttype == "text/html" else text, texttype=texttype)
+        return material
+
+    def metadata(self, item, qtype, pts, answer_ids=""):
+        md = sub(sub(item, "itemmetadata"), "qtimetadata")
+        for label, entry in (("question_type", qtype), ("points_possible", points(pts)),
+                             ("original_answer_ids", answer_ids),
+                             ("assessment_question_identifierref", item.get("ident") + "_ref")):
+            field = sub(md, "qtimetadatafield")
+            sub(field, "fieldlabel", label)
+            sub(field, "fieldentry", entry)
+
+    def feedback(self, item, fb_ident, text):
+        fb = sub(item, "itemfeedback", ident=fb_ident)
+        self.mattext(sub(fb, "flow_mat"), text)
+
+    def resprocessing(self, item):
+        rp = sub(item, "resprocessing")
+        sub(sub(rp, "outcomes"), "decvar", maxvalue="100", minvalue="0", varname="SCORE", vartype="Decimal")
+        cond = sub(rp, "respcondition", continue_="Yes")
+        sub(sub(cond, "conditionvar"), "other")
+        sub(cond, "displayfeedback", feedbacktype="Response", linkrefid="general_fb")
+        return rp
+
+    def problem_item(self, parent, g, title, pts):
+        q = question(g)
+        item = sub(parent, "item", ident=ident(g.slot.id), title=title)
+        if q.kind == "numerical":
+            self.metadata(item, "numerical_question", pts)
+            pres = sub(item, "presentation")
+            self.mattext(pres, q.prompt)
+            resp = sub(pres, "response_str", ident="response1", rcardinality="Single")
+            sub(sub(resp, "render_fib", fibtype="Decimal"), "response_label", ident="answer1")
+            rp = self.resprocessing(item)
+            cond = sub(rp, "respcondition", continue_="No")
+            either = sub(sub(cond, "conditionvar"), "or")
+            exact = f"{q.value:.{q.decimals + 2}f}"
+            sub(either, "varequal", exact, respident="response1")
+            both = sub(either, "and")
+            sub(both, "vargte", f"{q.value - q.margin:.{q.decimals + 3}f}", respident="response1")
+            sub(both, "varlte", f"{q.value + q.margin:.{q.decimals + 3}f}", respident="response1")
+            sub(cond, "setvar", "100", action="Set", varname="SCORE")
+        elif q.kind == "components":
+            self.metadata(item, "fill_in_multiple_blanks_question", pts)
+            pres = sub(item, "presentation")
+            names = [f"c{i + 1}" for i in range(len(q.components))]
+            self.mattext(pres, q.prompt + "<p>Answer: (" + ", ".join(f"[{n}]" for n in names) + ")</p>")
+            conditions = []
+            for i, (name, n) in enumerate(zip(names, q.components)):
+                lid = sub(pres, "response_lid", ident=f"response_{name}")
+                self.mattext(lid, name, texttype="text/plain")
+                rc = sub(lid, "render_choice")
+                idents = []
+                for j, spelling in enumerate(accepted_spellings(n)):
+                    aid = ident(g.slot.id, name, j, prefix="a")
+                    idents.append(aid)
+                    self.mattext(sub(rc, "response_label", ident=aid), spelling, texttype="text/plain")
+                conditions.append((name, idents))
+            rp = self.resprocessing(item)
+            share = f"{100 / len(names):.2f}"
+            for name, idents in conditions:
+                for aid in idents:
+                    cond = sub(rp, "respcondition")
+                    sub(sub(cond, "conditionvar"), "varequal", aid, respident=f"response_{name}")
+                    sub(cond, "setvar", share, varname="SCORE", action="Add")
+        else:
+            is_tf = q.kind == "true_false"
+            choices = ([("True", q.truth, "Correct." if q.truth else "Recompute ∇f(P) and test the claim."),
+                        ("False", not q.truth, "Correct." if not q.truth else "Recompute ∇f(P) and test the claim.")]
+                       if is_tf else [(c.html, c.correct, c.feedback) for c in q.choices])
+            ids = [ident(g.slot.id, "choice", i, prefix="a") for i in range(len(choices))]
+            self.metadata(item, "true_false_question" if is_tf else "multiple_choice_question", pts, ",".join(ids))
+            pres = sub(item, "presentation")
+            self.mattext(pres, q.prompt)
+            rc = sub(sub(pres, "response_lid", ident="response1", rcardinality="Single"), "render_choice")
+            for aid, (text, _, _) in zip(ids, choices):
+                self.mattext(sub(rc, "response_label", ident=aid), text)
+            rp = self.resprocessing(item)
+            for aid in ids:
+                cond = sub(rp, "respcondition", continue_="Yes")
+                sub(sub(cond, "conditionvar"), "varequal", aid, respident="response1")
+                sub(cond, "displayfeedback", feedbacktype="Response", linkrefid=f"{aid}_fb")
+            correct = ids[[c[1] for c in choices].index(True)]
+            cond = sub(rp, "respcondition", continue_="No")
+            sub(sub(cond, "conditionvar"), "varequal", correct, respident="response1")
+            sub(cond, "setvar", "100", action="Set", varname="SCORE")
+        self.feedback(item, "general_fb", f"<p>Answer: {q.answer}</p>{q.solution}")
+        if q.kind in ("multiple_choice", "true_false"):
+            for aid, (_, _, fb) in zip(ids, choices):
+                self.feedback(item, f"{aid}_fb", fb)
+        return item
+
+    def essay_item(self, parent, item_id, title, prompt, model_answer, pts):
+        item = sub(parent, "item", ident=ident(item_id), title=title)
+        self.metadata(item, "essay_question", pts)
+        pres = sub(item, "presentation")
+        self.mattext(pres, f"<p>{esc(prompt)}</p>")
+        sub(sub(sub(pres, "response_str", ident="response1", rcardinality="Single"), "render_fib"),
+            "response_label", ident="answer1", rshuffle="No")
+        self.resprocessing(item)
+        self.feedback(item, "general_fb", f"<p>Model answer: {esc(model_answer)}</p>")
+
+    def fixed_tf_item(self, parent, lesson, tf, pts):
+        item = sub(parent, "item", ident=ident(lesson.id, tf.id, "statement"), title=f"{tf.id} (true/false)")
+        ids = [ident(lesson.id, tf.id, v, prefix="a") for v in ("true", "false")]
+        self.metadata(item, "true_false_question", pts, ",".join(ids))
+        pres = sub(item, "presentation")
+        self.mattext(pres, f"<p>{esc(tf.statement)}</p>")
+        rc = sub(sub(pres, "response_lid", ident="response1", rcardinality="Single"), "render_choice")
+        for aid, text in zip(ids, ("True", "False")):
+            self.mattext(sub(rc, "response_label", ident=aid), text)
+        rp = self.resprocessing(item)
+        cond = sub(rp, "respcondition", continue_="No")
+        sub(sub(cond, "conditionvar"), "varequal", ids[0 if tf.answer else 1], respident="response1")
+        sub(cond, "setvar", "100", action="Set", varname="SCORE")
+        self.feedback(item, "general_fb", f"<p>{'True' if tf.answer else 'False'}: {esc(tf.reason)}</p>")
+
+
+def assessment_xml(lb, options, assessment_id) -> tuple[bytes, float]:
+    lesson = lb.lesson
+    w = _Writer(options)
+    root = etree.Element(f"{{{QTI_NS}}}questestinterop", nsmap={None: QTI_NS, "xsi": XSI})
+    root.set(f"{{{XSI}}}schemaLocation", f"{QTI_NS} http://www.imsglobal.org/xsd/ims_qtiasiv1p2p1.xsd")
+    assessment = sub(root, "assessment", ident=assessment_id, title=f"{lesson.number} {lesson.title}")
+    md = sub(assessment, "qtimetadata")
+    field = sub(md, "qtimetadatafield")
+    sub(field, "fieldlabel", "cc_maxattempts")
+    sub(field, "fieldentry", "1")
+    top = sub(assessment, "section", ident="root_section")
+    total = 0.0
+    groups: dict[str, list] = {}
+    for g in lb.problems:
+        groups.setdefault(g.slot.group, []).append(g)
+
+    def group(gid, members, title):
+        nonlocal total
+        pts = level_points(lesson, members[0])
+        section = sub(top, "section", ident=ident(gid, prefix="s"), title=title)
+        sel = sub(sub(section, "selection_ordering"), "selection")
+        sub(sel, "selection_number", "1")
+        sub(sub(sel, "selection_extension"), "points_per_item", points(pts))
+        for g in members:
+            w.problem_item(section, g, f"{title} v{g.slot.variant}", pts)
+        total += pts
+
+    for item in lesson.exercises:
+        for spec in item.problems:
+            gid = f"{lesson.id}/{item.id}/{spec.id}"
+            group(gid, groups[gid], f"{item.id}{spec.id} {spec.family}")
+        if item.model_answer:
+            pts = lesson.level(item.level).points
+            w.essay_item(top, f"{lesson.id}/{item.id}/essay", f"{item.id} (explain)", item.prompt,
+                         item.model_answer, pts)
+            total += pts
+    for tf in lesson.quiz.true_false:
+        pts = lesson.quiz.points.get("true_false", 1)
+        w.fixed_tf_item(top, lesson, tf, pts)
+        total += pts
+        for spec in tf.problems:
+            gid = f"{lesson.id}/{tf.id}/{spec.id}"
+            group(gid, groups[gid], f"{tf.id}{spec.id} {spec.family}")
+    for c in lesson.quiz.conceptual:
+        pts = lesson.quiz.points.get("conceptual", 2)
+        w.essay_item(top, f"{lesson.id}/{c.id}/essay", c.id, c.prompt, c.model_answer, pts)
+        total += pts
+    for c in lesson.quiz.coding:
+        for spec in c.problems:
+            gid = f"{lesson.id}/{c.id}/{spec.id}"
+            group(gid, groups[gid], f"{c.id}{spec.id} {spec.family}")
+    return tostring(root), total
+
+
+def assessment_meta(lesson, assessment_id, total) -> bytes:
+    root = etree.Element(f"{{{META_NS}}}quiz", nsmap={None: META_NS, "xsi": XSI}, identifier=assessment_id)
+    root.set(f"{{{XSI}}}schemaLocation", f"{META_NS} https://canvas.instructure.com/xsd/cccv1p0.xsd")
+    for tag, text in (("title", f"{lesson.number} {lesson.title}"),
+                      ("description", f"<p>{esc(lesson.title)}: every randomized question is drawn from a "
+                                      "pool of verified variants.</p>"),
+                      ("shuffle_answers", "false"), ("scoring_policy", "keep_highest"), ("quiz_type", "assignment"),
+                      ("points_possible", points(total)), ("show_correct_answers", "true"),
+                      ("allowed_attempts", "1"), ("one_question_at_a_time", "false"), ("available", "false")):
+        sub(root, tag, text)
+    return tostring(root)
+
+
+def manifest_xml(lesson, assessment_id, meta_id) -> bytes:
+    root = etree.Element(f"{{{CP_NS}}}manifest", nsmap={None: CP_NS, "xsi": XSI},
+                         identifier=ident(lesson.id, "manifest", prefix="m"))
+    root.set(f"{{{XSI}}}schemaLocation", f"{CP_NS} http://www.imsglobal.org/xsd/imscp_v1p1.xsd")
+    md = sub(root, "metadata")
+    sub(md, "schema", "IMS Content")
+    sub(md, "schemaversion", "1.1.3")
+    sub(root, "organizations")
+    resources = sub(root, "resources")
+    res = sub(resources, "resource", identifier=assessment_id, type="imsqti_xmlv1p2")
+    sub(res, "file", href=f"{assessment_id}/{assessment_id}.xml")
+    sub(res, "dependency", identifierref=meta_id)
+    meta = sub(resources, "resource", identifier=meta_id,
+               type="associatedcontent/imscc_xmlv1p1/learning-application-resource",
+               href=f"{assessment_id}/assessment_meta.xml")
+    sub(meta, "file", href=f"{assessment_id}/assessment_meta.xml")
+    return tostring(root)
+
+
+def render(lb, options) -> dict[str, bytes]:
+    lesson = lb.lesson
+    aid = ident(lesson.id, "assessment", prefix="q")
+    meta_id = ident(lesson.id, "assessment_meta", prefix="r")
+    body, total = assessment_xml(lb, options, aid)
+    entries = [("imsmanifest.xml", manifest_xml(lesson, aid, meta_id)),
+               (f"{aid}/{aid}.xml", body),
+               (f"{aid}/assessment_meta.xml", assessment_meta(lesson, aid, total))]
+    return {"canvas-qti.zip": zip_bytes(entries, lb.timestamp)}
