@@ -43,7 +43,7 @@ def render_png(spec, *, blank=False, width=4.2, height=3.6, dpi=110) -> bytes:
     X, Y = np.meshgrid(xs, ys)
     Z = np.broadcast_to(fn(X, Y), X.shape).astype(float)
     fig, ax = plt.subplots(figsize=(width, height), dpi=dpi)
-    ax.contour(X, Y, Z, levels=12, colors="0.55", linewidths=0.7)
+    ax.contour(X, Y, Z, levels=12, colors="0.55", linewidths=0.7, negative_linestyles="solid")
     if not blank:
         qx, qy = np.meshgrid(np.linspace(px - r, px + r, 11), np.linspace(py - r, py + r, 11))
         U = np.broadcast_to(gx(qx, qy), qx.shape).astype(float)
@@ -52,7 +52,7 @@ def render_png(spec, *, blank=False, width=4.2, height=3.6, dpi=110) -> bytes:
         L[L == 0] = 1
         ax.quiver(qx, qy, U / L, V / L, color="0.35", scale=28, width=0.004)
         level = float(fn(px, py))
-        ax.contour(X, Y, Z, levels=[level], colors="black", linewidths=1.6)
+        ax.contour(X, Y, Z, levels=[level], colors="black", linewidths=1.6, negative_linestyles="solid")
         for i, (label, vec) in enumerate(spec.get("arrows", ())):
             vx, vy = (float(c) for c in vec)
             n = (vx * vx + vy * vy) ** 0.5 or 1

@@ -362,7 +362,7 @@ def mathml(expr, display=False) -> str:
 def typst_text(text: str) -> str:
     """Prose as a Typst string literal: every markup special (# $ * _ @ < [ \\) stays literal."""
     escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "")
-    return f'#"{escaped}"'
+    return f'#"{escaped}";'
 
 
 def render(parts, lang: str) -> str:

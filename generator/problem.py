@@ -24,27 +24,34 @@ class Pt(sp.Tuple):
     """A point (a, b)."""
 
 
-class Norm(sp.Basic):
+class _Shown(sp.Basic):
+    """Base of the display-only nodes: arguments are sympified so printers see SymPy objects."""
+
+    def __new__(cls, *args):
+        return super().__new__(cls, *[sp.sympify(a) for a in args])
+
+
+class Norm(_Shown):
     """|v|, kept unevaluated so a step can show the formula before its value."""
 
 
-class Over(sp.Basic):
+class Over(_Shown):
     """a / b shown as a fraction without evaluating (e.g. v / |v|)."""
 
 
-class Equals(sp.Basic):
+class Equals(_Shown):
     """lhs = rhs (= rhs2 …) as shown in a worked step; never evaluated like sp.Eq."""
 
 
-class Partial(sp.Basic):
+class Partial(_Shown):
     """∂f/∂v, the name of a partial derivative (args: the variable)."""
 
 
-class Approx(sp.Basic):
+class Approx(_Shown):
     """lhs ≈ rhs."""
 
 
-class Dot(sp.Basic):
+class Dot(_Shown):
     """a · b shown unevaluated."""
 
 
