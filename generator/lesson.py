@@ -335,7 +335,8 @@ def _describe(err) -> str:
 
 
 def _lesson_error(exc: ValidationError, node, name) -> LessonError:
-    errors = exc.errors()
+    # A typo shows up twice (unknown 'famly', missing 'family'): report the typo, it says more.
+    errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
     err = errors[0]
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
     line = _node_at(node, loc) if node is not None else None

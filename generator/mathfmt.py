@@ -71,6 +71,9 @@ class TexPrinter(LatexPrinter):
     def _print_Norm(self, expr):
         return r"\left|" + self._print(expr.args[0]) + r"\right|"
 
+    def _print_Root(self, expr):
+        return r"\sqrt{" + self._print(expr.args[0]) + "}"
+
     def _print_Over(self, expr):
         return r"\frac{" + self._print(expr.args[0]) + "}{" + self._print(expr.args[1]) + "}"
 
@@ -105,6 +108,9 @@ class PlainPrinter(StrPrinter):
 
     def _print_Norm(self, expr):
         return "|" + self._print(expr.args[0]) + "|"
+
+    def _print_Root(self, expr):
+        return "sqrt(" + self._print(expr.args[0]) + ")"
 
     def _print_Over(self, expr):
         return self._print(expr.args[0]) + " / " + self._print(expr.args[1])
@@ -223,6 +229,9 @@ class TypstPrinter(Printer):
     def _print_Norm(self, expr):
         return f"abs({self._print(expr.args[0])})"
 
+    def _print_Root(self, expr):
+        return f"sqrt({self._print(expr.args[0])})"
+
     def _print_Over(self, expr):
         return f"frac({self._print(expr.args[0])}, {self._print(expr.args[1])})"
 
@@ -280,6 +289,11 @@ class MathMLPrinter(MathMLPresentationPrinter):
 
     def _print_Norm(self, expr):
         return self._fenced(expr.args, "|", "|")
+
+    def _print_Root(self, expr):
+        root = self.dom.createElement("msqrt")
+        root.appendChild(self._print(expr.args[0]))
+        return root
 
     def _print_Over(self, expr):
         frac = self.dom.createElement("mfrac")

@@ -35,6 +35,10 @@ class Norm(_Shown):
     """|v|, kept unevaluated so a step can show the formula before its value."""
 
 
+class Root(_Shown):
+    """√n shown unevaluated (√208 before it becomes 4√13); survives pickling unlike evaluate=False."""
+
+
 class Over(_Shown):
     """a / b shown as a fraction without evaluating (e.g. v / |v|)."""
 

@@ -60,7 +60,7 @@ class GradientFamily:
             f = parse_formula(fixed["function"], tuple(str(v) for v in vs))
         else:
             f = random_form(rng, vs, params.coefficients, params.degree, rng.choice(params.forms))
-        grad = Vec(*[sp.simplify(sp.diff(f, v)) for v in vs])
+        grad = Vec(*[sp.diff(f, v) for v in vs])
         if any(c == 0 for c in grad) and not fixed:
             raise Rejected("a partial derivative is zero")
         F = f_of(vs)
@@ -69,17 +69,17 @@ class GradientFamily:
             steps.append(rich(Equals(Partial(v), c)))
         steps.append(rich("Collect the partial derivatives into a vector: ", Equals(GRAD_F, grad)))
         candidates = [
-            d(Vec(*[sp.simplify(sloppy_diff(f, v, "chain")) for v in vs]), "dropped_chain_rule",
+            d(Vec(*[sloppy_diff(f, v, "chain") for v in vs]), "dropped_chain_rule",
               "The chain rule's inner derivative is missing."),
-            d(Vec(*[sp.simplify(sloppy_diff(f, v, "product")) for v in vs]), "dropped_product_rule_term",
+            d(Vec(*[sloppy_diff(f, v, "product") for v in vs]), "dropped_product_rule_term",
               "One term of the product rule is missing."),
             d(Vec(*reversed(grad)), "partials_swapped",
               "The partial derivatives are in the wrong slots: the first component must be ∂f/∂x."),
-            d(Vec(*[sp.simplify(sloppy_diff(f, v, "power")) for v in vs]), "power_rule_exponent_dropped",
+            d(Vec(*[sloppy_diff(f, v, "power") for v in vs]), "power_rule_exponent_dropped",
               "The exponent was not brought down when differentiating a power."),
             d(Vec(*[-c for c in grad]), "sign_error",
               "The signs are flipped: that is −∇f, the direction of steepest descent."),
-            d(Vec(*[sp.simplify(sum(grad))] * len(vs)), "scalar_vs_vector",
+            d(Vec(*[sum(grad)] * len(vs)), "scalar_vs_vector",
               "The partials were added into one number; the gradient keeps them as separate components."),
         ]
         distractors = distinct_distractors(grad, candidates, to_numbers=sampler(vs))

@@ -6,7 +6,7 @@ import sympy as sp
 
 from .. import verify as V
 from ..mathparse import parse_formula
-from ..problem import GRAD_F_AT_P, Equals, Norm, Problem, Vec, rich
+from ..problem import GRAD_F_AT_P, Equals, Norm, Problem, Root, Vec, rich
 from ._common import at, d, distinct_distractors, norm
 from ._point import PointParams, figure, gradient_steps, setting, setup
 
@@ -22,7 +22,7 @@ class MagnitudeFamily:
         squares = sum(c**2 for c in g)
         steps = gradient_steps(vs, f, P, grad, g)
         steps.append(rich("The maximal rate of change is the length of the gradient: ",
-                          Equals(Norm(GRAD_F_AT_P), sp.sqrt(squares, evaluate=False), answer), "."))
+                          Equals(Norm(GRAD_F_AT_P), Root(squares), answer), "."))
         steps.append(rich("It is attained moving along ∇f(P); f changes by about ", answer,
                           " per unit step in that direction."))
         candidates = [
@@ -53,10 +53,10 @@ class MagnitudeFamily:
                           f"|finite-difference gradient| = {V.fmt(length)} vs answer {V.fmt(want)}")]
         if len(P) == 2:
             best = max(V.limit_directional(fn, P, [mpmath.cos(t), mpmath.sin(t)])
-                       for t in [2 * mpmath.pi * k / 360 for k in range(360)])
+                       for t in [2 * mpmath.pi * k / 24 for k in range(24)])
             checks.append(V.check("max_over_sampled_directions", best <= want + mpmath.mpf("1e-10")
-                                  and best >= want * mpmath.cos(mpmath.pi / 360) - mpmath.mpf("1e-10"),
-                                  f"largest of 360 directional derivatives {V.fmt(best)}"))
+                                  and best >= want * mpmath.cos(mpmath.pi / 24) - mpmath.mpf("1e-10"),
+                                  f"largest of 24 directional derivatives {V.fmt(best)}"))
         return checks
 
 

@@ -1,0 +1,149 @@
+"""The whole pipeline on a small build: manifest, determinism, and a safe output folder."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+import pytest
+import sympy as sp
+from click.testing import CliRunner
+
+from generator.cli import cli
+from generator.errors import OutputError
+from generator.lesson import load_lesson
+from generator.pipeline import build
+
+from .conftest import LESSONS, small_options
+
+
+def test_manifest_covers_every_item_and_all_checks_pass(small_build):
+    out, files, manifest = small_build
+    lesson = load_lesson(LESSONS / "lesson-1.2.32.yaml")
+    assert manifest["generator"] == "gen" and manifest["seed"] == 42
+    items = {i["id"] for i in manifest["lessons"][0]["items"]}
+    assert items == {i.id for i in lesson.all_items()}
+    with_problems = {p["exercise"] for p in manifest["problems"]}
+    assert with_problems == {i.id for i in lesson.all_items() if getattr(i, "problems", ())}
+    assert manifest["summary"]["checks"] == manifest["summary"]["checks_passed"] > 0
+    for p in manifest["problems"]:
+        assert p["checks"] and all(c["passed"] for c in p["checks"])
+        assert {"id", "lesson", "exercise", "family", "variant", "seed", "variables", "function", "point",
+                "direction", "answer", "answer_numeric", "distractors", "checks"} <= set(p)
+
+
+def test_manifest_strings_parse_back_with_sympy(small_build):
+    _, _, manifest = small_build
+    for p in manifest["problems"]:
+        f = sp.sympify(p["function"])
+        assert {str(s) for s in f.free_symbols} <= set(p["variables"])
+        sp.sympify(p["answer"])
+        if p["answer_numeric"] is not None and p["answer_kind"] == "scalar":
+            assert abs(float(sp.sympify(p["answer"])) - p["answer_numeric"]) < 1e-9
+
+
+def test_fixed_items_from_the_text_stay_fixed(small_build):
+    _, _, manifest = small_build
+    fixed = {(p["exercise"], p["function"], p["answer"]) for p in manifest["problems"] if p["fixed"]}
+    assert ("1.2.32.2", "x**2 + y**2", "(2*x, 2*y)") in fixed
+    assert ("q8", "x**2 + 3*y", "(2*x, 3)") in fixed
+
+
+def test_manifest_lists_every_output_with_its_hash(small_build):
+    out, files, manifest = small_build
+    listed = {o["path"]: o["sha256"] for o in manifest["outputs"]}
+    assert set(listed) == set(files) - {"manifest.json"}
+    for path, digest in listed.items():
+        assert hashlib.sha256((out / path).read_bytes()).hexdigest() == digest
+
+
+def test_same_seed_gives_identical_bytes(tmp_path, small_build):
+    _, files, _ = small_build
+    again = build([LESSONS], tmp_path / "again", small_options())
+    assert set(again) == set(files)
+    for name in files:
+        assert again[name] == files[name], name
+
+
+def test_source_date_epoch_changes_only_timestamps(tmp_path, monkeypatch):
+    opts = small_options(variants=1, targets=("anki",), epoch_override=1_700_000_000)
+    files = build([LESSONS], tmp_path / "a", opts)
+    assert json.loads(files["manifest.json"])["lessons"][0]["timestamp"] == 1_700_000_000
+
+
+def test_refuses_to_replace_a_folder_that_is_not_ours(tmp_path):
+    precious = tmp_path / "home"
+    precious.mkdir()
+    (precious / "thesis.tex").write_text("years of work")
+    with pytest.raises(OutputError):
+        build([LESSONS], precious, small_options(variants=1, targets=("moodle",)))
+    assert (precious / "thesis.tex").read_text() == "years of work"
+
+
+def test_failed_build_leaves_previous_build_intact(tmp_path, monkeypatch):
+    out = tmp_path / "build"
+    build([LESSONS], out, small_options(variants=1, targets=("moodle",)))
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    import generator.targets.moodle as moodle
+
+    def boom(*a, **k):
+        raise RuntimeError("renderer crashed")
+    monkeypatch.setattr(moodle, "render", boom)
+    with pytest.raises(RuntimeError):
+        build([LESSONS], out, small_options(variants=2, targets=("moodle",)))
+    after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert before == after
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".build.staging")]
+
+
+def test_rebuild_replaces_previous_output(tmp_path):
+    out = tmp_path / "build"
+    build([LESSONS], out, small_options(variants=1, targets=("moodle",)))
+    (out / "stale.txt").write_text("old")
+    build([LESSONS], out, small_options(variants=1, targets=("moodle",)))
+    assert not (out / "stale.txt").exists() and (out / "manifest.json").exists()
+
+
+def test_cli_build_prints_output_paths(tmp_path):
+    out = tmp_path / "b"
+    result = CliRunner().invoke(cli, ["build", "--variants", "1", "--targets", "moodle", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert str(out / "manifest.json") in result.output
+    assert "checks passed" in result.output
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--variants", "0"], "--variants"),
+    (["--variants", "-3"], "--variants"),
+    (["--variants", str(10**9)], "--variants"),
+    (["--seed", "abc"], "--seed"),
+    (["--lesson", "lesson-9.9"], "no lesson with id"),
+    (["--targets", "pdf"], "unknown target"),
+    (["--bogus"], "No such option"),
+])
+def test_bad_cli_values_exit_2(tmp_path, args, words):
+    result = CliRunner().invoke(cli, ["build", "--out", str(tmp_path / "o"), *args])
+    assert result.exit_code == 2, result.output
+    assert words in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_every_command_has_help_with_an_example():
+    for command in ("build", "validate", "schema", "list", "preview"):
+        result = CliRunner().invoke(cli, [command, "--help"])
+        assert result.exit_code == 0 and "Example" in result.output
+
+
+def test_preview_shows_answer_and_checks():
+    result = CliRunner().invoke(cli, ["preview", "directional_derivative", "--seed", "3"])
+    assert result.exit_code == 0
+    assert "Answer:" in result.output and "PASS limit_definition" in result.output
+
+
+def test_cli_startup_does_not_import_sympy():
+    import subprocess
+    import sys
+    code = "import sys; from generator.cli import cli; cli(['list'], standalone_mode=False); print('sympy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().endswith("False")

@@ -1,0 +1,120 @@
+"""Every family over many seeds: answers verified by the independent route, distractors distinct,
+and the verification itself is shown to fail on a wrong answer."""
+from __future__ import annotations
+
+import dataclasses
+import os
+import random
+
+import pytest
+import sympy as sp
+
+from generator.families import family_names, get_family
+from generator.families._common import Rejected
+from generator.problem import Pt, Vec
+from generator.verify import verify
+
+SEEDS = int(os.environ.get("GEN_FAMILY_SEEDS", "120"))
+
+
+def draws(name, count, **params):
+    fam = get_family(name)
+    p = fam.Params(**params)
+    out, seed = [], 0
+    while len(out) < count and seed < count * 5:
+        try:
+            out.append(fam.generate(random.Random(f"test/{name}/{seed}"), p, None))
+        except Rejected:
+            pass
+        seed += 1
+    assert len(out) == count, f"{name}: too many rejected draws"
+    return fam, out
+
+
+@pytest.mark.parametrize("name", family_names())
+def test_every_answer_passes_its_independent_checks(name):
+    fam, problems = draws(name, SEEDS)
+    for problem in problems:
+        result = verify(problem, fam)
+        failed = [c for c in result.checks if not c.passed]
+        assert not failed, (problem.function, problem.point, failed)
+        assert len(result.checks) >= 2
+        assert problem.distractors, "every problem needs distractors"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", family_names())
+def test_every_answer_passes_many_seeds(name):
+    fam, problems = draws(name, 1000)
+    assert all(verify(p, fam).passed for p in problems)
+
+
+def _wrong(problem):
+    a = problem.answer
+    kind = problem.answer_kind
+    if kind == "boolean":
+        return not a
+    if kind == "choice":
+        return sp.Integer((int(a) + 1) % len(problem.data["directions"]))
+    if kind == "vector_pair":
+        return (Vec(*[c + sp.Rational(1, 7) for c in a[0]]), a[1])
+    if kind in ("vector", "expr_vector"):
+        return Vec(a[0] + sp.Rational(1, 7), *a[1:])
+    if kind == "point":
+        return Pt(a[0] + sp.Rational(1, 7), *a[1:])
+    return a + sp.Rational(1, 7)
+
+
+@pytest.mark.parametrize("name", family_names())
+def test_verification_rejects_a_wrong_answer(name):
+    fam, problems = draws(name, 5)
+    for problem in problems:
+        broken = dataclasses.replace(problem, answer=_wrong(problem))
+        assert not verify(broken, fam).passed, f"{name}: a wrong answer passed verification"
+
+
+def test_required_misconceptions_are_encoded():
+    tags = set()
+    for name in family_names():
+        _, problems = draws(name, 30)
+        tags |= {d.misconception for p in problems for d in p.distractors}
+    required = {"not_normalised", "scalar_vs_vector", "wrong_point", "evaluated_before_differentiating",
+                "dropped_chain_rule", "dropped_product_rule_term", "sign_error", "squared_magnitude",
+                "magnitude_instead", "tangent_vs_normal", "only_one_of_pm_u"}
+    assert required <= tags, required - tags
+
+
+def test_directional_derivative_offers_all_direction_forms():
+    _, problems = draws("directional_derivative", 60)
+    assert {p.data["direction_form"] for p in problems} == {"unit", "vector", "angle"}
+    assert all(p.answer != 0 for p in problems), "zero rates hide sign mistakes; they are rejected"
+
+
+def test_degenerate_fixed_instance_is_rejected():
+    fam = get_family("directional_derivative")
+    with pytest.raises(Rejected):   # ∇f(0, 0) = 0 for x**2 + y**2: no direction to ask about
+        fam.generate(random.Random(1), fam.Params(), {"function": "x**2 + y**2", "point": [0, 0]})
+
+
+def test_fixed_instance_is_used_verbatim():
+    fam = get_family("gradient")
+    p = fam.generate(random.Random(0), fam.Params(forms=("polynomial",)), {"function": "x**2 + 3*y"})
+    x, y = p.variables
+    assert p.function == x**2 + 3 * y
+    assert tuple(p.answer) == (2 * x, 3)
+
+
+def test_three_variable_gradients_use_all_forms():
+    _, problems = draws("gradient", 60, variables=3, forms=("polynomial", "exp", "trig", "log", "quotient"))
+    funcs = {type(a) for p in problems for a in sp.preorder_traversal(p.function)}
+    assert {sp.exp, sp.sin, sp.log} & funcs
+    assert all(len(p.answer) == 3 for p in problems)
+
+
+def test_numbers_stay_teachable():
+    for name in ("gradient_at_point", "directional_derivative", "gradient_magnitude"):
+        _, problems = draws(name, 40)
+        for p in problems:
+            coeffs = [abs(c) for c in sp.Poly(p.function, *p.variables).coeffs()] if p.function.is_polynomial() else []
+            assert all(c <= 20 for c in coeffs)
+            assert all(abs(c) <= 20 for c in p.point)
