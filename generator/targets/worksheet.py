@@ -83,8 +83,7 @@ def versions(lb, options, figures) -> list[Version]:
                 v.levels.append({"level": level.level, "name": level.name, "exercises": exercises})
         for tf in lesson.quiz.true_false:
             v.quiz_tasks += _tasks(lb, tf, k, figures)
-        for c in lesson.quiz.coding:
-            v.coding_tasks += _tasks(lb, c, k, figures)
+        v.coding_tasks = [{"item": c, "tasks": _tasks(lb, c, k, figures)} for c in lesson.quiz.coding]
         out.append(v)
     return out
 

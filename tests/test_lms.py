@@ -1,0 +1,204 @@
+"""Canvas QTI validated against the official IMS schemas; both LMS files parsed back and checked
+item by item against the manifest."""
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from .conftest import SCHEMAS
+
+xmlschema = pytest.importorskip("xmlschema")
+QTI = "{http://www.imsglobal.org/xsd/ims_qtiasiv1p2}"
+LOCAL = {
+    "http://www.w3.org/2001/03/xml.xsd": SCHEMAS / "xml.xsd",
+    "http://www.w3.org/2001/xml.xsd": SCHEMAS / "xml.xsd",
+    "http://www.imsglobal.org/xsd/imsmd_v1p2p2.xsd": SCHEMAS / "cp11" / "imsmd_v1p2p2.xsd",
+}
+
+
+def offline(uri):
+    if uri.startswith(("http://", "https://")):
+        if uri not in LOCAL:
+            raise ValueError(f"refusing to fetch {uri}: tests never use the network")
+        return str(LOCAL[uri])
+    return uri
+
+
+@pytest.fixture(scope="module")
+def package(small_build):
+    out, _, manifest = small_build
+    zf = zipfile.ZipFile(out / "lesson-1.2.32" / "canvas-qti.zip")
+    return zf, manifest
+
+
+def test_package_layout(package):
+    zf, _ = package
+    names = zf.namelist()
+    assert "imsmanifest.xml" in names and not any(".." in n for n in names)
+    [assessment] = [n for n in names if n.endswith(".xml") and "/" in n and "meta" not in n]
+    folder = assessment.split("/")[0]
+    assert assessment == f"{folder}/{folder}.xml" and f"{folder}/assessment_meta.xml" in names
+    for info in zf.infolist():
+        assert info.date_time[0] >= 1980
+
+
+def test_qti_and_manifest_validate_against_ims_schemas(package):
+    zf, _ = package
+    qti = xmlschema.XMLSchema(str(SCHEMAS / "qti12" / "ims_qtiasiv1p2.xsd"), uri_mapper=offline)
+    cp = xmlschema.XMLSchema(str(SCHEMAS / "cp11" / "imscp_v1p1.xsd"), uri_mapper=offline)
+    assessment = [n for n in zf.namelist() if n.count("/") == 1 and "meta" not in n][0]
+    qti.validate(io.BytesIO(zf.read(assessment)))
+    cp.validate(io.BytesIO(zf.read("imsmanifest.xml")))
+
+
+def test_assessment_meta_matches_assessment(package):
+    zf, _ = package
+    manifest = etree.fromstring(zf.read("imsmanifest.xml"))
+    ns = {"cp": "http://www.imsglobal.org/xsd/imscp_v1p1"}
+    types = [r.get("type") for r in manifest.findall(".//cp:resource", ns)]
+    assert types[0] == "imsqti_xmlv1p2" and types[1].endswith("learning-application-resource")
+    folder = manifest.find(".//cp:resource", ns).get("identifier")
+    meta = etree.fromstring(zf.read(f"{folder}/assessment_meta.xml"))
+    assessment = etree.fromstring(zf.read(f"{folder}/{folder}.xml")).find(f"{QTI}assessment")
+    assert meta.get("identifier") == assessment.get("ident") == folder
+    assert meta.findtext("{http://canvas.instructure.com/xsd/cccv1p0}title")
+
+
+def _meta(item, label):
+    for field in item.iter(f"{QTI}qtimetadatafield"):
+        if field.findtext(f"{QTI}fieldlabel") == label:
+            return field.findtext(f"{QTI}fieldentry")
+
+
+def test_every_qti_item_agrees_with_the_manifest(package):
+    zf, manifest = package
+    from generator.targets._xml import ident
+    problems = {ident(p["id"]): p for p in manifest["problems"]}
+    folder = [n for n in zf.namelist() if n.count("/") == 1 and "meta" not in n][0]
+    root = etree.fromstring(zf.read(folder))
+    seen = 0
+    for section in root.iter(f"{QTI}section"):
+        if section.get("ident") == "root_section":
+            continue
+        assert section.findtext(f".//{QTI}selection_number") == "1"
+        per_item = float(section.findtext(f".//{QTI}points_per_item"))
+        groups = set()
+        for item in section.findall(f"{QTI}item"):
+            p = problems[item.get("ident")]
+            groups.add(f"{p['lesson']}/{p['exercise']}/{p['problem']}")
+            qtype = _meta(item, "question_type")
+            assert float(_meta(item, "points_possible")) == per_item
+            assert item.find(f".//{QTI}decvar").get("maxvalue") == "100"
+            seen += 1
+            if qtype == "numerical_question":
+                assert p["answer_kind"] == "scalar"
+                lo = float(item.findtext(f".//{QTI}vargte"))
+                hi = float(item.findtext(f".//{QTI}varlte"))
+                exact = float(item.findtext(f".//{QTI}or/{QTI}varequal"))
+                x = p["answer_numeric"]
+                assert lo <= x <= hi and lo <= round(x, 2) <= hi and abs(exact - x) < 1e-3
+                assert abs(x) >= 1e-4 and hi - lo >= 2e-4
+                for d in p["distractors"]:
+                    import sympy as sp
+                    value = sp.sympify(d["value"])
+                    if getattr(value, "is_number", False):
+                        assert not (lo <= float(value) <= hi), d
+            elif qtype == "fill_in_multiple_blanks_question":
+                import sympy as sp
+                components = [int(c) for c in sp.sympify(p["answer"])]
+                blanks = item.findall(f".//{QTI}response_lid")
+                assert len(blanks) == len(components)
+                for blank, value in zip(blanks, components):
+                    spellings = [m.text for m in blank.iter(f"{QTI}mattext")][1:]
+                    assert str(value) in spellings
+            elif qtype in ("multiple_choice_question", "true_false_question"):
+                correct = [c for c in item.iter(f"{QTI}respcondition")
+                           if c.findtext(f"{QTI}setvar") == "100"]
+                assert len(correct) == 1
+                labels = {lab.get("ident"): lab.findtext(f".//{QTI}mattext") for lab in item.iter(f"{QTI}response_label")}
+                answer_label = labels[correct[0].findtext(f".//{QTI}varequal")]
+                if qtype == "true_false_question":
+                    assert answer_label == str(p["answer"])
+                else:
+                    assert len(labels) >= (3 if p["answer_kind"] == "choice" else 4)
+                    assert len(set(labels.values())) == len(labels)
+                    fb = {f.get("ident") for f in item.iter(f"{QTI}itemfeedback")}
+                    assert {f"{i}_fb" for i in labels} <= fb
+            else:
+                pytest.fail(f"unexpected type {qtype}")
+            assert item.find(f".//{QTI}itemfeedback[@ident='general_fb']") is not None
+        assert len(groups) == 1
+    assert seen == len(manifest["problems"])
+
+
+def test_canvas_math_image_mode(tmp_path):
+    from generator.pipeline import build
+    from .conftest import LESSONS, small_options
+    files = build([LESSONS], tmp_path / "o", small_options(variants=1, targets=("qti",), canvas_math="image"))
+    zf = zipfile.ZipFile(io.BytesIO(files["lesson-1.2.32/canvas-qti.zip"]))
+    body = b"".join(zf.read(n) for n in zf.namelist())
+    assert b"equation_image" in body and b"\\(" not in body
+
+
+MOODLE_FRACTIONS = {"100", "90", "83.33333", "80", "75", "70", "66.66667", "60", "50", "40", "33.33333", "30",
+                    "25", "20", "16.66667", "14.28571", "12.5", "11.11111", "10", "5", "0"}
+
+
+def test_moodle_xml_follows_the_importers_rules(small_build):
+    out, _, manifest = small_build
+    raw = (out / "lesson-1.2.32" / "moodle.xml").read_bytes()
+    assert raw.startswith(b"<?xml") and b"encoding='UTF-8'" in raw[:60]
+    root = etree.fromstring(raw)
+    from generator.targets._xml import ident
+    problems = {ident(p["id"], prefix="gen-"): p for p in manifest["problems"]}
+    category, idnumbers, seen = None, set(), 0
+    for q in root.findall("question"):
+        qtype = q.get("type")
+        if qtype == "category":
+            category = q.findtext("category/text")
+            assert category.startswith("$course$/top/")
+            continue
+        assert q.findtext("name/text").strip()
+        assert q.find("questiontext").get("format") == "html"
+        assert q.find("generalfeedback/text") is not None and q.findtext("defaultgrade")
+        idn = q.findtext("idnumber")
+        assert idn and idn not in idnumbers and len(idn) <= 100
+        idnumbers.add(idn)
+        fractions = [a.get("fraction") for a in q.findall("answer")]
+        assert set(fractions) <= MOODLE_FRACTIONS
+        if idn in problems:
+            p = problems[idn]
+            seen += 1
+            assert category.endswith(f"{p['exercise']}{p['problem']} {p['family']}")
+            if qtype == "numerical":
+                ans = q.find("answer")
+                text = ans.findtext("text")
+                assert "," not in text and "/" not in text
+                x, tol = float(text), float(ans.findtext("tolerance"))
+                assert abs(x - p["answer_numeric"]) <= tol
+                for d in p["distractors"]:
+                    import sympy as sp
+                    value = sp.sympify(d["value"])
+                    if getattr(value, "is_number", False):
+                        assert abs(float(value) - x) > tol
+            elif qtype == "multichoice":
+                assert q.findtext("single") == "true" and fractions.count("100") == 1
+                assert all(a.findtext("feedback/text") for a in q.findall("answer"))
+            elif qtype == "truefalse":
+                right = [a.findtext("text") for a in q.findall("answer") if a.get("fraction") == "100"]
+                assert right == [str(p["answer"]).lower()]
+            elif qtype == "cloze":
+                import re
+                import sympy as sp
+                text = q.findtext("questiontext/text")
+                got = [int(v) for v in re.findall(r"\{1:NUMERICAL:=(-?\d+):0\.001\}", text)]
+                assert got == [int(c) for c in sp.sympify(p["answer"])]
+            else:
+                pytest.fail(qtype)
+        elif qtype == "essay":
+            assert q.findtext("graderinfo/text").startswith("<p>Model answer:")
+    assert seen == len(manifest["problems"])
