@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import (BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator,
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator,
                       model_validator)
 
 from .errors import LessonError
@@ -22,7 +22,18 @@ from .families import FAMILY_MODULES
 MAX_BYTES = 1_000_000
 SCHEMA_VERSION = 1
 
-Text = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+def _printable(value: str) -> str:
+    m = CONTROL.search(value)
+    if m:
+        raise ValueError(f"contains the control character U+{ord(m.group()):04X}, which Anki strips and XML "
+                         "forbids; remove it (it often comes from copying text out of a PDF)")
+    return value
+
+
+Text = Annotated[str, StringConstraints(min_length=1, max_length=20_000), AfterValidator(_printable)]
 ItemId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")]
 LessonId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 CLOZE = re.compile(r"\{\{c(\d+)::(.+?)\}\}", re.S)
