@@ -45,7 +45,7 @@ def cli(debug):
               help="Output folder (replaced atomically; refused if it exists and is not a gen build).")
 @click.option("--lesson", "only", default=None, help="Build only the lesson with this id.")
 @lessons_option
-@click.option("--variants", type=click.IntRange(1, 500), default=30, show_default=True,
+@click.option("--variants", type=click.IntRange(1, 5000), default=30, show_default=True,
               help="Randomized variants per computational problem (the size of each LMS question pool).")
 @click.option("--anki-variants", type=click.IntRange(0, 100), default=3, show_default=True,
               help="Of those, how many go into the Anki deck.")
@@ -56,11 +56,13 @@ def cli(debug):
 @click.option("--targets", default="anki,qti,moodle,worksheet", show_default=True,
               help="Comma-separated outputs to write.")
 @click.option("--typst-sources", is_flag=True, help="Also write the .typ sources next to the PDFs.")
-@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Worker processes for generation and verification (output is identical for any value).")
+@click.option("--no-pdf", is_flag=True, help="Skip the PDFs (the HTML worksheets are still written).")
+@click.option("--jobs", type=click.IntRange(0, 64), default=0, show_default=True,
+              help="Worker processes; 0 = one per core for large builds, 1 for small ones. "
+                   "The output is byte-identical for any value.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary.")
 def build(seed, out, only, lessons, variants, anki_variants, copies, canvas_math, targets, typst_sources,
-          jobs, quiet):
+          no_pdf, jobs, quiet):
     """Build every lesson into OUT: Anki deck, Canvas QTI, Moodle XML, worksheets, manifest.
 
     \b
@@ -76,7 +78,7 @@ def build(seed, out, only, lessons, variants, anki_variants, copies, canvas_math
         raise click.BadParameter(f"unknown target(s) {unknown}; choose from {', '.join(TARGETS)}.",
                                  param_hint="--targets")
     options = Options(seed=seed, variants=variants, anki_variants=min(anki_variants, variants), copies=copies,
-                      canvas_math=canvas_math, targets=chosen, jobs=jobs, write_typst=typst_sources,
+                      canvas_math=canvas_math, targets=chosen, jobs=jobs, write_typst=typst_sources, pdf=not no_pdf,
                       epoch_override=source_date_epoch())
     show = not quiet and sys.stderr.isatty()
     with _Progress(show) as progress:

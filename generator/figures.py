@@ -29,7 +29,36 @@ def alt_text(spec) -> str:
             f"gradient field, the level curve through P, and arrows for {arrows}.")
 
 
-def render_png(spec, *, blank=False, width=4.2, height=3.6, dpi=110) -> bytes:
+_CACHE: dict[tuple, bytes] = {}
+
+
+def render_png(spec, *, blank=False, width=4.2, height=3.6, dpi=100) -> bytes:
+    """PNG bytes for a plot spec; the same spec is drawn once per process (Anki and the
+    worksheets share figures)."""
+    key = (figure_name(spec), blank, width, height, dpi)
+    if key not in _CACHE:
+        _CACHE[key] = _draw(spec, blank, width, height, dpi)
+    return _CACHE[key]
+
+
+def _draw_task(task):
+    spec, blank, width, height, dpi = task
+    return _draw(spec, blank, width, height, dpi)
+
+
+def prefetch(requests, pool_map=map) -> None:
+    """Draw many figures up front (in parallel when given a pool's map) into the cache."""
+    todo = {}
+    for spec, kw in requests:
+        args = (spec, kw.get("blank", False), kw.get("width", 4.2), kw.get("height", 3.6), kw.get("dpi", 100))
+        key = (figure_name(spec),) + args[1:]
+        if key not in _CACHE:
+            todo[key] = args
+    for key, png in zip(todo, pool_map(_draw_task, list(todo.values()))):
+        _CACHE[key] = png
+
+
+def _draw(spec, blank, width, height, dpi) -> bytes:
     import numpy as np
     plt = _pyplot()
     x, y = spec["variables"]
@@ -39,7 +68,7 @@ def render_png(spec, *, blank=False, width=4.2, height=3.6, dpi=110) -> bytes:
     gx = sp.lambdify((x, y), sp.diff(f, x), "numpy")
     gy = sp.lambdify((x, y), sp.diff(f, y), "numpy")
     r = 2.5
-    xs, ys = np.linspace(px - r, px + r, 161), np.linspace(py - r, py + r, 161)
+    xs, ys = np.linspace(px - r, px + r, 101), np.linspace(py - r, py + r, 101)
     X, Y = np.meshgrid(xs, ys)
     Z = np.broadcast_to(fn(X, Y), X.shape).astype(float)
     fig, ax = plt.subplots(figsize=(width, height), dpi=dpi)
@@ -68,7 +97,7 @@ def render_png(spec, *, blank=False, width=4.2, height=3.6, dpi=110) -> bytes:
     ax.set_ylim(py - r, py + r)
     ax.set_xlabel("x")
     ax.set_ylabel("y")
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.14, right=0.97, bottom=0.13, top=0.97)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", metadata={"Software": None})
     plt.close(fig)

@@ -75,7 +75,7 @@ def _check(args):
 
 def generate_all(slots: list[Slot], global_seed: int, jobs: int = 1, progress=None) -> list[Generated]:
     tasks = [(s, global_seed) for s in slots]
-    if jobs > 1 and len(slots) > 50:
+    if jobs > 1:
         with ProcessPoolExecutor(jobs) as pool:
             first = list(pool.map(_first_draw, tasks, chunksize=16))
     else:
@@ -94,7 +94,7 @@ def generate_all(slots: list[Slot], global_seed: int, jobs: int = 1, progress=No
         if progress:
             progress(1)
     check_tasks = [(slot, slot.seed(global_seed, attempt), problem) for slot, attempt, problem in final]
-    if jobs > 1 and len(slots) > 50:
+    if jobs > 1:
         with ProcessPoolExecutor(jobs) as pool:
             checks = list(pool.map(_check, check_tasks, chunksize=16))
     else:

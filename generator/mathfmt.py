@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
@@ -353,20 +354,24 @@ def _as_sympy(expr):
     return expr
 
 
+@lru_cache(maxsize=1 << 16, typed=True)
 def tex(expr) -> str:
     return _TEX.doprint(_as_sympy(expr))
 
 
+@lru_cache(maxsize=1 << 16, typed=True)
 def typst(expr) -> str:
     return _TYPST.doprint(_as_sympy(expr))
 
 
+@lru_cache(maxsize=1 << 16, typed=True)
 def plain(expr) -> str:
     if isinstance(expr, tuple) and all(isinstance(e, Vec) for e in expr):
         return " and ".join(_PLAIN.doprint(e) for e in expr)
     return _PLAIN.doprint(_as_sympy(expr))
 
 
+@lru_cache(maxsize=1 << 16, typed=True)
 def mathml(expr, display=False) -> str:
     body = MathMLPrinter().doprint(_as_sympy(expr))
     mode = ' display="block"' if display else ""
@@ -379,6 +384,7 @@ def typst_text(text: str) -> str:
     return f'#"{escaped}";'
 
 
+@lru_cache(maxsize=1 << 16, typed=True)
 def render(parts, lang: str) -> str:
     """A Rich tuple (or plain string) as text for one target language.
 
@@ -406,4 +412,3 @@ def render(parts, lang: str) -> str:
     return "".join(out)
 
 
-_TEX_TEXT_SPECIALS = re.compile(r"([\\{}$&#^_%~])")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import multiprocessing
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ class Options:
     targets: tuple[str, ...] = DEFAULT_TARGETS
     jobs: int = 1
     write_typst: bool = False
+    pdf: bool = True
     epoch_override: int | None = None  # SOURCE_DATE_EPOCH
 
 
@@ -80,6 +82,15 @@ def load_lessons(paths, only: str | None = None) -> list[tuple[Path, Lesson]]:
     return lessons
 
 
+PARALLEL_FROM = 100      # below this many problems, starting worker processes costs more than it saves
+
+
+def workers(options: Options, problems: int) -> int:
+    if options.jobs:
+        return options.jobs
+    return (os.cpu_count() or 1) if problems >= PARALLEL_FROM else 1
+
+
 def prepare(paths, options: Options, only: str | None = None, progress=None) -> list[LessonBuild]:
     """Load, plan, generate and verify: everything except rendering and writing."""
     builds = []
@@ -88,17 +99,48 @@ def prepare(paths, options: Options, only: str | None = None, progress=None) -> 
         builds.append(LessonBuild(lesson, path.name, hashlib.sha256(raw).hexdigest(),
                                   lesson_timestamp(lesson, options.epoch_override)))
     for lb in builds:
-        lb.problems = generate_all(plan(lb.lesson, options.variants), options.seed, options.jobs, progress)
+        slots = plan(lb.lesson, options.variants)
+        lb.problems = generate_all(slots, options.seed, workers(options, len(slots)), progress)
     return builds
 
 
-def render_all(builds: list[LessonBuild], options: Options) -> dict[str, bytes]:
+_FORKED: tuple = ()
+
+
+def _render_one(task):
     from .targets import get_target
+    index, name = task
+    builds, options = _FORKED
+    return get_target(name).render(builds[index], options)
+
+
+def render_all(builds: list[LessonBuild], options: Options) -> dict[str, bytes]:
+    """Render every target; large builds render targets in parallel (forked workers share the
+    verified problems without pickling them)."""
+    global _FORKED
+    tasks = [(i, name) for i in range(len(builds)) for name in options.targets]
+    jobs = workers(options, sum(len(lb.problems) for lb in builds))
+    if jobs > 1 and len(tasks) > 1 and "fork" in multiprocessing.get_all_start_methods():
+        from . import figures
+        from .targets import get_target
+        requests = [r for i, name in tasks for r in getattr(get_target(name), "figures", lambda *a: [])(
+            builds[i], options)]
+        _FORKED = (builds, options)
+        try:
+            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                figures.prefetch(requests, pool.map)      # drawn in parallel, inherited by the next fork
+            with multiprocessing.get_context("fork").Pool(min(jobs, len(tasks))) as pool:
+                results = pool.map(_render_one, tasks, chunksize=1)
+        finally:
+            _FORKED = ()
+    else:
+        _FORKED = (builds, options)
+        results = [_render_one(t) for t in tasks]
+        _FORKED = ()
     files: dict[str, bytes] = {}
-    for lb in builds:
-        for name in options.targets:
-            for rel, data in get_target(name).render(lb, options).items():
-                files[f"{lb.lesson.id}/{rel}"] = data
+    for (i, _), rendered in zip(tasks, results):
+        for rel, data in rendered.items():
+            files[f"{builds[i].lesson.id}/{rel}"] = data
     return files
 
 

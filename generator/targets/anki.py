@@ -101,6 +101,13 @@ def _tags(*parts):
     return [re.sub(r"[^\w.:-]+", "_", str(p)) for p in parts if p is not None]
 
 
+def figures(lb, options):
+    """The plots this deck embeds, so a parallel build can draw them up front."""
+    return [(g.problem.figure, {}) for g in lb.problems
+            if g.slot.variant <= options.anki_variants and g.problem.figure is not None
+            and g.problem.answer_kind != "boolean"]
+
+
 def render(lb, options) -> dict[str, bytes]:
     lesson = lb.lesson
     problem_m, concept_m, truefalse_m, cloze_m = models()

@@ -143,18 +143,33 @@ def compile_typst(source: str, images: dict[str, bytes], timestamp: int) -> byte
                              timestamp=timestamp)
 
 
-def render(lb, options) -> dict[str, bytes]:
-    lesson = lb.lesson
+def _figure_specs(lb, options):
     figures: dict[str, dict] = {}
     vs = versions(lb, options, figures)
-    panels, blank = visual_panels(lesson, figures)
+    panels, blank = visual_panels(lb.lesson, figures)
+    return figures, vs, panels, blank
+
+
+def figures(lb, options):
+    """The plots the worksheets embed, so a parallel build can draw them up front."""
+    specs, _, _, blank = _figure_specs(lb, options)
+    return [(spec, {}) for spec in specs.values()] + [(blank["spec"], BLANK)]
+
+
+BLANK = {"blank": True, "width": 6, "height": 6}
+
+
+def render(lb, options) -> dict[str, bytes]:
+    lesson = lb.lesson
+    figures, vs, panels, blank = _figure_specs(lb, options)
     images = {name: render_png(spec) for name, spec in sorted(figures.items())}
-    images[blank["image"]] = render_png(blank["spec"], blank=True, width=6, height=6)
+    images[blank["image"]] = render_png(blank["spec"], **BLANK)
     ctx = {"lesson": lesson, "versions": vs, "paper": "a4",
            "title": f"Lesson {lesson.number}: {lesson.title}",
            "footer": f"Lesson {lesson.number} · {lesson.title} · seed {options.seed}"}
     typ = environment("typst")
-    sources = {
+    wanted = options.pdf or options.write_typst
+    sources = {} if not wanted else {
         "worksheet": typ.get_template("worksheet.typ.j2").render(ctx),
         "answer-key": typ.get_template("answer-key.typ.j2").render(ctx),
         "gradient-visual-notes": typ.get_template("visual-notes.typ.j2").render(
@@ -162,7 +177,7 @@ def render(lb, options) -> dict[str, bytes]:
     }
     out = {}
     for name, source in sources.items():
-        if source is None:
+        if source is None or not options.pdf:
             continue
         out[f"{name}.pdf"] = compile_typst(source, images, lb.timestamp)
         if options.write_typst:
