@@ -57,12 +57,14 @@ def cli(debug):
               help="Comma-separated outputs to write.")
 @click.option("--typst-sources", is_flag=True, help="Also write the .typ sources next to the PDFs.")
 @click.option("--no-pdf", is_flag=True, help="Skip the PDFs (the HTML worksheets are still written).")
+@click.option("--lms-figures", is_flag=True,
+              help="Embed the gradient-field plots in Canvas and Moodle feedback (one plot per variant; slower).")
 @click.option("--jobs", type=click.IntRange(0, 64), default=0, show_default=True,
               help="Worker processes; 0 = one per core for large builds, 1 for small ones. "
                    "The output is byte-identical for any value.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary.")
 def build(seed, out, only, lessons, variants, anki_variants, copies, canvas_math, targets, typst_sources,
-          no_pdf, jobs, quiet):
+          no_pdf, lms_figures, jobs, quiet):
     """Build every lesson into OUT: Anki deck, Canvas QTI, Moodle XML, worksheets, manifest.
 
     \b
@@ -79,6 +81,7 @@ def build(seed, out, only, lessons, variants, anki_variants, copies, canvas_math
                                  param_hint="--targets")
     options = Options(seed=seed, variants=variants, anki_variants=min(anki_variants, variants), copies=copies,
                       canvas_math=canvas_math, targets=chosen, jobs=jobs, write_typst=typst_sources, pdf=not no_pdf,
+                      lms_figures=lms_figures,
                       epoch_override=source_date_epoch())
     show = not quiet and sys.stderr.isatty()
     with _Progress(show) as progress:

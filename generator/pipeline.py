@@ -30,6 +30,7 @@ class Options:
     jobs: int = 1
     write_typst: bool = False
     pdf: bool = True
+    lms_figures: bool = False          # embed the plots in Canvas/Moodle feedback
     epoch_override: int | None = None  # SOURCE_DATE_EPOCH
 
 

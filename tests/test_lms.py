@@ -202,3 +202,23 @@ def test_moodle_xml_follows_the_importers_rules(small_build):
         elif qtype == "essay":
             assert q.findtext("graderinfo/text").startswith("<p>Model answer:")
     assert seen == len(manifest["problems"])
+
+
+def test_lms_figures_are_embedded_when_asked(tmp_path):
+    from generator.pipeline import build
+    from .conftest import LESSONS, small_options
+    files = build([LESSONS], tmp_path / "o", small_options(variants=1, targets=("qti", "moodle"), lms_figures=True))
+    root = etree.fromstring(files["lesson-1.2.32/moodle.xml"])
+    embedded = root.findall(".//generalfeedback/file")
+    assert embedded and all(f.get("encoding") == "base64" for f in embedded)
+    for f in embedded:
+        assert f"@@PLUGINFILE@@/{f.get('name')}" in f.getparent().findtext("text")
+    zf = zipfile.ZipFile(io.BytesIO(files["lesson-1.2.32/canvas-qti.zip"]))
+    images = [n for n in zf.namelist() if n.startswith("web_resources/") and n.endswith(".png")]
+    assert images
+    cp = xmlschema.XMLSchema(str(SCHEMAS / "cp11" / "imscp_v1p1.xsd"), uri_mapper=offline)
+    cp.validate(io.BytesIO(zf.read("imsmanifest.xml")))
+    body = b"".join(zf.read(n) for n in zf.namelist() if n.endswith(".xml"))
+    for name in images:
+        assert name.encode() in body                                   # listed in the manifest
+        assert ("$IMS-CC-FILEBASE$/" + name.split("web_resources/")[1]).encode() in body

@@ -159,3 +159,39 @@ def test_typst_sources_are_written_on_request(tmp_path):
     files = build([LESSONS], tmp_path / "o", small_options(variants=1, targets=("worksheet",), write_typst=True))
     assert "lesson-1.2.32/typst/worksheet.typ" in files
     assert any(name.endswith(".png") and "/typst/" in name for name in files)
+
+
+def _classes(obj, out):
+    if isinstance(obj, sp.Basic):
+        for node in sp.preorder_traversal(obj):
+            out.add(type(node))
+    elif isinstance(obj, (tuple, list)):
+        for item in obj:
+            _classes(item, out)
+    elif hasattr(obj, "expr"):          # Math
+        _classes(obj.expr, out)
+
+
+def test_printer_table_covers_every_node_the_families_emit():
+    """Every SymPy class that appears in any family's prompt, steps, answer or distractors is
+    exercised by the table above (so the table is the Typst printer's specification)."""
+    emitted = set()
+    for name in family_names():
+        fam = get_family(name)
+        for seed in range(40):
+            for params in ({}, {"variables": 3}):
+                try:
+                    p = fam.generate(random.Random(seed), fam.Params(**params), None)
+                except (Rejected, ValueError):
+                    continue
+                _classes([p.prompt, p.steps, p.answer, [d.value for d in p.distractors],
+                          [d.feedback for d in p.distractors]], emitted)
+    table = set()
+    for expr, _ in test_typst_printer_table.pytestmark[0].args[1]:
+        _classes(expr, table)
+    # Numbers print through the Integer/Rational paths: one class per value is an artefact of SymPy.
+    singletons = {sp.core.numbers.Zero, sp.core.numbers.One, sp.core.numbers.NegativeOne,
+                  sp.core.numbers.Half}
+    missing = {c.__name__ for c in emitted - table - singletons
+               if not issubclass(c, sp.core.function.AppliedUndef)}
+    assert not missing, f"add these to the printer table: {sorted(missing)}"

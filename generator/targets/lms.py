@@ -11,6 +11,7 @@ the same way.
 """
 from __future__ import annotations
 
+import html
 import random
 from dataclasses import dataclass
 
@@ -45,6 +46,23 @@ class Question:
     components: tuple[int, ...] = ()
     choices: tuple[Choice, ...] = ()
     truth: bool | None = None
+
+
+def figures(lb, options):
+    """Plots the LMS feedback embeds (only with --lms-figures)."""
+    if not options.lms_figures:
+        return []
+    return [(g.problem.figure, {}) for g in lb.problems if g.problem.figure is not None]
+
+
+def figure_html(g: Generated, src_prefix: str) -> tuple[str, str | None]:
+    """An <img> for the problem's plot, and the file name it refers to."""
+    from ..figures import alt_text, figure_name
+    if g.problem.figure is None:
+        return "", None
+    name = figure_name(g.problem.figure)
+    alt = html.escape(alt_text(g.problem.figure), quote=True)
+    return f'<p><img src="{src_prefix}{name}" alt="{alt}"></p>', name
 
 
 def question(g: Generated) -> Question:

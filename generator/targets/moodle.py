@@ -6,11 +6,15 @@ escaped text: the same string to Moodle's XML parser, and still well-formed.
 """
 from __future__ import annotations
 
+import base64
+
 from lxml import etree
+
+from ..figures import render_png
 
 from ._content import esc
 from ._xml import ident, sub, tostring
-from .lms import accepted_spellings, question
+from .lms import accepted_spellings, figure_html, figures, question  # noqa: F401 (figures: prefetch hook)
 from .qti import level_points
 
 ALLOWED_FRACTIONS = ("100", "90", "83.33333", "80", "75", "70", "66.66667", "60", "50", "40", "33.33333", "30",
@@ -58,10 +62,18 @@ def answer(q, fraction, value, feedback, fmt="html", tolerance=None):
         sub(a, "tolerance", tolerance)
 
 
-def problem_question(root, g, name, grade):
+def problem_question(root, g, name, grade, with_figure=False):
     qn = question(g)
-    feedback = f"<p>Answer: {qn.answer}</p>{qn.solution}"
+    picture, image = figure_html(g, "@@PLUGINFILE@@/") if with_figure else ("", None)
+    feedback = f"<p>Answer: {qn.answer}</p>{qn.solution}{picture}"
     idn = ident(g.slot.id, prefix="gen-")
+    q = _problem_body(root, qn, name, grade, feedback, idn)
+    if image:
+        data = base64.b64encode(render_png(g.problem.figure)).decode("ascii")
+        sub(q.find("generalfeedback"), "file", data, name=image, path="/", encoding="base64")
+
+
+def _problem_body(root, qn, name, grade, feedback, idn):
     if qn.kind == "numerical":
         q = base(root, "numerical", name, qn.prompt, feedback, grade, idn)
         answer(q, "100", f"{qn.value:.{qn.decimals + 2}f}", "Correct.", fmt="moodle_auto_format",
@@ -72,7 +84,7 @@ def problem_question(root, g, name, grade):
         sub(q, "unitsleft", "0")
     elif qn.kind == "components":
         blanks = ", ".join(f"{{1:NUMERICAL:={n}:0.001}}" for n in qn.components)
-        base(root, "cloze", name, qn.prompt + f"<p>Answer: ({blanks})</p>", feedback, grade, idn)
+        q = base(root, "cloze", name, qn.prompt + f"<p>Answer: ({blanks})</p>", feedback, grade, idn)
     elif qn.kind == "true_false":
         q = base(root, "truefalse", name, qn.prompt, feedback, grade, idn)
         for value in ("true", "false"):
@@ -86,6 +98,7 @@ def problem_question(root, g, name, grade):
         sub(q, "answernumbering", "abc")
         for c in qn.choices:
             answer(q, "100" if c.correct else "0", c.html, c.feedback)
+    return q
 
 
 def essay(root, name, prompt, model_answer, grade, idnumber):
@@ -112,7 +125,7 @@ def render(lb, options) -> dict[str, bytes]:
         label = f"{item_id}{spec.id} {spec.family}"
         category(root, f"{top}/{_cat_name(label)}", ident(gid, prefix="cat-"))
         for g in members:
-            problem_question(root, g, f"{label} v{g.slot.variant}", level_points(lesson, g))
+            problem_question(root, g, f"{label} v{g.slot.variant}", level_points(lesson, g), options.lms_figures)
 
     concept_items = []
     for item in lesson.exercises:

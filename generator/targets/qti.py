@@ -13,11 +13,12 @@ from urllib.parse import quote
 
 from lxml import etree
 
+from ..figures import render_png
 from ..lesson import Lesson
 from ._content import esc
 from ._xml import ident, points, sub, tostring
 from .anki import zip_bytes
-from .lms import accepted_spellings, question
+from .lms import accepted_spellings, figure_html, figures, question  # noqa: F401 (figures: prefetch hook)
 
 QTI_NS = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
 CP_NS = "http://www.imsglobal.org/xsd/imscp_v1p1"
@@ -41,9 +42,14 @@ def canvas_math_images(text: str) -> str:
     return re.sub(r"\\\((.+?)\\\)", image, text, flags=re.S)
 
 
+FIGURES = "gen-figures/"       # under web_resources/, which $IMS-CC-FILEBASE$ points at
+
+
 class _Writer:
     def __init__(self, options):
         self.math = canvas_math_images if options.canvas_math == "image" else (lambda s: s)
+        self.with_figures = options.lms_figures
+        self.images: dict[str, dict] = {}
 
     def mattext(self, parent, text, texttype="text/html"):
         material = sub(parent, "material")
@@ -133,7 +139,12 @@ class _Writer:
             cond = sub(rp, "respcondition", continue_="No")
             sub(sub(cond, "conditionvar"), "varequal", correct, respident="response1")
             sub(cond, "setvar", "100", action="Set", varname="SCORE")
-        self.feedback(item, "general_fb", f"<p>Answer: {q.answer}</p>{q.solution}")
+        picture = ""
+        if self.with_figures:
+            picture, name = figure_html(g, "$IMS-CC-FILEBASE$/" + FIGURES)
+            if name:
+                self.images[name] = g.problem.figure
+        self.feedback(item, "general_fb", f"<p>Answer: {q.answer}</p>{q.solution}{picture}")
         if q.kind in ("multiple_choice", "true_false"):
             for aid, (_, _, fb) in zip(ids, choices):
                 self.feedback(item, f"{aid}_fb", fb)
@@ -165,7 +176,7 @@ class _Writer:
         self.feedback(item, "general_fb", f"<p>{'True' if tf.answer else 'False'}: {esc(tf.reason)}</p>")
 
 
-def assessment_xml(lb, options, assessment_id) -> tuple[bytes, float]:
+def assessment_xml(lb, options, assessment_id) -> tuple[bytes, float, dict]:
     lesson = lb.lesson
     w = _Writer(options)
     root = etree.Element(f"{{{QTI_NS}}}questestinterop", nsmap={None: QTI_NS, "xsi": XSI})
@@ -216,7 +227,7 @@ def assessment_xml(lb, options, assessment_id) -> tuple[bytes, float]:
         for spec in c.problems:
             gid = f"{lesson.id}/{c.id}/{spec.id}"
             group(gid, groups[gid], f"{c.id}{spec.id} {spec.family}")
-    return tostring(root), total
+    return tostring(root), total, w.images
 
 
 def assessment_meta(lesson, assessment_id, total) -> bytes:
@@ -232,7 +243,7 @@ def assessment_meta(lesson, assessment_id, total) -> bytes:
     return tostring(root)
 
 
-def manifest_xml(lesson, assessment_id, meta_id) -> bytes:
+def manifest_xml(lesson, assessment_id, meta_id, images=()) -> bytes:
     root = etree.Element(f"{{{CP_NS}}}manifest", nsmap={None: CP_NS, "xsi": XSI},
                          identifier=ident(lesson.id, "manifest", prefix="m"))
     root.set(f"{{{XSI}}}schemaLocation", f"{CP_NS} http://www.imsglobal.org/xsd/imscp_v1p1.xsd")
@@ -248,6 +259,10 @@ def manifest_xml(lesson, assessment_id, meta_id) -> bytes:
                type="associatedcontent/imscc_xmlv1p1/learning-application-resource",
                href=f"{assessment_id}/assessment_meta.xml")
     sub(meta, "file", href=f"{assessment_id}/assessment_meta.xml")
+    for name in sorted(images):
+        href = f"web_resources/{FIGURES}{name}"
+        res = sub(resources, "resource", identifier=ident(lesson.id, name, prefix="w"), type="webcontent", href=href)
+        sub(res, "file", href=href)
     return tostring(root)
 
 
@@ -255,8 +270,9 @@ def render(lb, options) -> dict[str, bytes]:
     lesson = lb.lesson
     aid = ident(lesson.id, "assessment", prefix="q")
     meta_id = ident(lesson.id, "assessment_meta", prefix="r")
-    body, total = assessment_xml(lb, options, aid)
-    entries = [("imsmanifest.xml", manifest_xml(lesson, aid, meta_id)),
+    body, total, images = assessment_xml(lb, options, aid)
+    entries = [("imsmanifest.xml", manifest_xml(lesson, aid, meta_id, images)),
                (f"{aid}/{aid}.xml", body),
                (f"{aid}/assessment_meta.xml", assessment_meta(lesson, aid, total))]
+    entries += [(f"web_resources/{FIGURES}{name}", render_png(images[name])) for name in sorted(images)]
     return {"canvas-qti.zip": zip_bytes(entries, lb.timestamp)}
