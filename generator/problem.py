@@ -116,9 +116,9 @@ class Problem:
     data: Mapping[str, Any] = field(default_factory=dict)   # family-specific extras for checks
     figure: Mapping[str, Any] | None = None                 # plot spec (function, point, arrows)
 
-    def key(self) -> str:
+    def key(self) -> tuple:
         """Identity of the mathematical content, used to reject duplicate variants."""
-        return sp.srepr((self.function, self.point, self.direction, self.data.get("key")))
+        return (self.function, self.point, self.direction, self.data.get("key"))
 
 
 @dataclass(frozen=True)

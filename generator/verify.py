@@ -7,6 +7,7 @@ symbolic path cannot confirm itself.
 """
 from __future__ import annotations
 
+import math
 import random
 
 import mpmath
@@ -22,8 +23,11 @@ _MP_FUNCS = {sp.exp: mpmath.exp, sp.sin: mpmath.sin, sp.cos: mpmath.cos, sp.tan:
              sp.log: mpmath.log}
 
 
-def numeric_function(f, vs):
-    """f as an mpmath callable, compiled by walking f's own tree (never its derivative).
+_FLOAT_FUNCS = {sp.exp: math.exp, sp.sin: math.sin, sp.cos: math.cos, sp.tan: math.tan, sp.log: math.log}
+
+
+def _compile(f, vs, funcs, const, total, power):
+    """f as a callable, compiled by walking f's own tree (never its derivative).
 
     Cheaper than lambdify (no code printing and exec per problem), and it shares no code with the
     symbolic differentiation it checks.
@@ -34,35 +38,46 @@ def numeric_function(f, vs):
         if e in index:
             i = index[e]
             return lambda args: args[i]
-        if e.is_Rational:
-            c = mpmath.mpf(e.p) / e.q
-            return lambda args: c
         if e.is_number:
-            c = mp(e)
+            c = const(e)
             return lambda args: c
         parts = [build(a) for a in e.args]
         if e.is_Add:
-            return lambda args: mpmath.fsum(p(args) for p in parts)
+            return lambda args: total(p(args) for p in parts)
         if e.is_Mul:
             def product(args):
-                out = mpmath.mpf(1)
+                out = 1
                 for p in parts:
-                    out *= p(args)
+                    out = out * p(args)
                 return out
             return product
         if e.is_Pow:
             base, exponent = parts
-            return lambda args: mpmath.power(base(args), exponent(args))
-        if e.func in _MP_FUNCS and len(parts) == 1:
-            fn, (inner,) = _MP_FUNCS[e.func], parts
+            return lambda args: power(base(args), exponent(args))
+        if e.func in funcs and len(parts) == 1:
+            fn, (inner,) = funcs[e.func], parts
             return lambda args: fn(inner(args))
         raise TypeError(f"cannot evaluate {e.func.__name__} numerically")
 
-    compiled = build(f)
+    compiled = build(sp.sympify(f))
     return lambda *args: compiled(args)
 
 
+def numeric_function(f, vs):
+    """f as an mpmath callable (30 digits), for the independent checks."""
+    return _compile(f, vs, _MP_FUNCS, lambda e: mpmath.mpf(e.p) / e.q if e.is_Rational else mp(e),
+                    mpmath.fsum, mpmath.power)
+
+
+def float_function(f, vs):
+    """f as a float callable, for quick comparisons (distractor vs answer)."""
+    return _compile(f, vs, _FLOAT_FUNCS, float, math.fsum, math.pow)
+
+
 def mp(value) -> mpmath.mpf:
+    value = sp.sympify(value)
+    if value.is_Rational:
+        return mpmath.mpf(value.p) / value.q
     return mpmath.mpf(str(sp.N(value, 40)))
 
 
@@ -120,11 +135,9 @@ def comparable(problem: Problem, value) -> list[float] | float:
     from .families._common import numeric
     if problem.answer_kind != "expr_vector":
         return numeric(value)
-    out = []
-    for pt in random_points("distractor-samples", len(problem.variables), 3, 0.3, 1.7):
-        subs = dict(zip(problem.variables, [sp.Float(str(p), 30) for p in pt]))
-        out.extend(float(sp.N(c.xreplace(subs), 20)) for c in value)
-    return out
+    fns = [float_function(c, problem.variables) for c in value]
+    return [fn(*[float(p) for p in pt])
+            for pt in random_points("distractor-samples", len(problem.variables), 3, 0.3, 1.7) for fn in fns]
 
 
 def distractor_checks(problem: Problem) -> list[Check]:

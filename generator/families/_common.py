@@ -63,10 +63,10 @@ def random_polynomial(rng, vs, coefficients, degree, terms=None) -> sp.Expr:
     pool = monomials(vs, degree)
     n_terms = terms or rng.randint(len(vs), min(len(vs) + 2, len(pool)))
     chosen = rng.sample(pool, n_terms)
-    expr = sum(nonzero(rng, *coefficients) * m for m in chosen)
-    if any(sp.diff(expr, v) == 0 for v in vs):
+    coeffs = [nonzero(rng, *coefficients) for _ in chosen]
+    if not all(any(m.has(v) for m in chosen) for v in vs):
         raise Rejected("a variable does not appear")
-    return expr
+    return sp.Add(*[c * m for c, m in zip(coeffs, chosen)])
 
 
 def random_form(rng, vs, coefficients, degree, form) -> sp.Expr:
@@ -155,7 +155,7 @@ def numeric(value) -> list[float] | float:
             n = numeric(item)
             out.extend(n if isinstance(n, list) else [n])
         return out
-    return float(sp.N(value, 20))
+    return float(value)
 
 
 def distinct_distractors(answer, candidates, minimum=3, limit=4, to_numbers=numeric
@@ -191,16 +191,16 @@ def d(value, misconception, *feedback) -> Distractor:
     return Distractor(value, misconception, rich(*feedback))
 
 
+SAMPLE_POINTS = [(0.7, 1.3, 0.4), (1.6, 0.45, 1.1), (0.35, 0.9, 1.45)]
+
+
 def sampler(vs):
     """Numbers standing for a symbolic vector: its values at three fixed points away from 0."""
-    points = [(0.7, 1.3, 0.4), (1.6, 0.45, 1.1), (0.35, 0.9, 1.45)]
+    from ..verify import float_function
 
     def to_numbers(value):
-        out = []
-        for pt in points:
-            subs = {v: sp.Float(c, 20) for v, c in zip(vs, pt)}
-            out.extend(float(sp.N(c.xreplace(subs), 15)) for c in value)
-        return out
+        fns = [float_function(c, vs) for c in value]
+        return [fn(*pt[: len(vs)]) for pt in SAMPLE_POINTS for fn in fns]
     return to_numbers
 
 

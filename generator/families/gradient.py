@@ -92,12 +92,12 @@ class GradientFamily:
 
     def verify(self, problem):
         fn = V.numeric_function(problem.function, problem.variables)
+        claimed_fns = [V.numeric_function(c, problem.variables) for c in problem.answer]
         pts = V.random_points(sp.srepr(problem.function), len(problem.variables), 4, 0.2, 1.8)
         checks = []
         for i, pt in enumerate(pts):
             num = V.numeric_gradient(fn, pt)
-            subs = dict(zip(problem.variables, [sp.Float(str(p), 30) for p in pt]))
-            claimed = [V.mp(c.xreplace(subs)) for c in problem.answer]
+            claimed = [c(*pt) for c in claimed_fns]
             checks.append(V.check(f"finite_differences_at_random_point_{i}",
                                   V.close(num, claimed, V.mpmath.mpf("1e-10")),
                                   f"at {V.fmt(pt)}: numeric {V.fmt(num)} vs answer {V.fmt(claimed)}"))
