@@ -18,6 +18,10 @@ def _pyplot():
     return plt
 
 
+def warm_up() -> None:
+    _pyplot()
+
+
 def figure_name(spec, prefix="fig") -> str:
     key = sp.srepr((spec["function"], spec.get("point"), tuple((a, sp.Tuple(*v)) for a, v in spec.get("arrows", ()))))
     return f"{prefix}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.png"

@@ -62,42 +62,32 @@ def check(slot: Slot, seed: int, problem: Problem) -> tuple[Check, ...]:
     return verified.checks
 
 
-def _first_draw(args):
+def _draw_and_check(args):
     slot, global_seed = args
     attempt, problem = draw(slot, global_seed)
-    return attempt, problem
-
-
-def _check(args):
-    slot, seed, problem = args
-    return check(slot, seed, problem)
+    return attempt, problem, check(slot, slot.seed(global_seed, attempt), problem)
 
 
 def generate_all(slots: list[Slot], global_seed: int, jobs: int = 1, progress=None) -> list[Generated]:
     tasks = [(s, global_seed) for s in slots]
     if jobs > 1:
         with ProcessPoolExecutor(jobs) as pool:
-            first = list(pool.map(_first_draw, tasks, chunksize=16))
-    else:
-        first = [_first_draw(t) for t in tasks]
-    # Resolve duplicates serially, in plan order: deterministic whatever `jobs` was.
+            return _resolve(slots, pool.map(_draw_and_check, tasks, chunksize=8), global_seed, progress)
+    return _resolve(slots, map(_draw_and_check, tasks), global_seed, progress)
+
+
+def _resolve(slots, results, global_seed, progress) -> list[Generated]:
+    """Redraw duplicates serially, in plan order, as results arrive: deterministic whatever the
+    worker count."""
     seen: dict[str, set] = {}
-    final = []
-    for slot, (attempt, problem) in zip(slots, first):
+    out = []
+    for slot, (attempt, problem, checks) in zip(slots, results):
         keys = seen.setdefault(slot.group, set())
-        while problem.key() in keys:
-            if slot.variant == 0:
-                break
+        while problem.key() in keys and slot.variant != 0:
             attempt, problem = draw(slot, global_seed, attempt + 1)
+            checks = check(slot, slot.seed(global_seed, attempt), problem)
         keys.add(problem.key())
-        final.append((slot, attempt, problem))
+        out.append(Generated(slot, slot.seed(global_seed, attempt), attempt, problem, checks))
         if progress:
             progress(1)
-    check_tasks = [(slot, slot.seed(global_seed, attempt), problem) for slot, attempt, problem in final]
-    if jobs > 1:
-        with ProcessPoolExecutor(jobs) as pool:
-            checks = list(pool.map(_check, check_tasks, chunksize=16))
-    else:
-        checks = [_check(t) for t in check_tasks]
-    return [Generated(slot, seed, attempt, problem, c)
-            for (slot, attempt, problem), (_, seed, _), c in zip(final, check_tasks, checks)]
+    return out

@@ -68,8 +68,8 @@ def item_entries(lesson) -> list[dict]:
     return out
 
 
-def build_manifest(options, lessons, generated, outputs) -> bytes:
-    problems = [problem_entry(g) for g in generated]
+def build_manifest(options, lessons, problems: list[dict], outputs) -> bytes:
+    """The manifest from the problems' entries (see problem_entry) and the rendered files."""
     checks = [c for p in problems for c in p["checks"]]
     doc = {
         "generator": MARKER,

@@ -106,43 +106,65 @@ def prepare(paths, options: Options, only: str | None = None, progress=None) -> 
 
 
 _FORKED: tuple = ()
+# Targets in one group run in the same worker, so they share its printer caches (Canvas and
+# Moodle print the same problems).
+GROUPS = (("qti", "moodle"), ("anki",), ("worksheet",))
 
 
-def _render_one(task):
+def _run(task):
+    """One unit of rendering work: a group of targets for a lesson, or its manifest entries."""
+    from .manifest import problem_entry
     from .targets import get_target
-    index, name = task
+    kind, index, names = task
     builds, options = _FORKED
-    return get_target(name).render(builds[index], options)
+    lb = builds[index]
+    if kind == "entries":
+        return [problem_entry(g) for g in lb.problems]
+    files = {}
+    for name in names:
+        for rel, data in get_target(name).render(lb, options).items():
+            files[f"{lb.lesson.id}/{rel}"] = data
+    return files
 
 
-def render_all(builds: list[LessonBuild], options: Options) -> dict[str, bytes]:
-    """Render every target; large builds render targets in parallel (forked workers share the
-    verified problems without pickling them)."""
+def render_all(builds: list[LessonBuild], options: Options) -> tuple[dict[str, bytes], list[dict]]:
+    """Render every target and the manifest's problem entries; large builds do this in parallel
+    (forked workers share the verified problems without pickling them)."""
     global _FORKED
-    tasks = [(i, name) for i in range(len(builds)) for name in options.targets]
+    groups = [tuple(n for n in group if n in options.targets) for group in GROUPS]
+    groups += [(n,) for n in options.targets if not any(n in g for g in GROUPS)]
+    first = [("entries", i, ()) for i in range(len(builds))]
+    second = [("targets", i, group) for i in range(len(builds)) for group in groups if group]
     jobs = workers(options, sum(len(lb.problems) for lb in builds))
-    if jobs > 1 and len(tasks) > 1 and "fork" in multiprocessing.get_all_start_methods():
-        from . import figures
-        from .targets import get_target
-        requests = [r for i, name in tasks for r in getattr(get_target(name), "figures", lambda *a: [])(
-            builds[i], options)]
-        _FORKED = (builds, options)
-        try:
+    _FORKED = (builds, options)
+    try:
+        if jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
+            from . import figures
+            from .targets import get_target
+            requests = [r for i, lb in enumerate(builds) for name in options.targets
+                        for r in getattr(get_target(name), "figures", lambda *a: [])(lb, options)]
+            if requests:
+                figures.warm_up()                         # import matplotlib once, before forking
+            # Round 1: manifest entries and plots, in parallel. Round 2 forks after the plots are in
+            # the parent's cache, so every target worker inherits them.
             with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                figures.prefetch(requests, pool.map)      # drawn in parallel, inherited by the next fork
-            with multiprocessing.get_context("fork").Pool(min(jobs, len(tasks))) as pool:
-                results = pool.map(_render_one, tasks, chunksize=1)
-        finally:
-            _FORKED = ()
-    else:
-        _FORKED = (builds, options)
-        results = [_render_one(t) for t in tasks]
+                pending = pool.map_async(_run, first, chunksize=1)
+                figures.prefetch(requests, pool.map)
+                results = pending.get()
+            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                results += pool.map(_run, second, chunksize=1)
+        else:
+            results = [_run(t) for t in first + second]
+    finally:
         _FORKED = ()
     files: dict[str, bytes] = {}
-    for (i, _), rendered in zip(tasks, results):
-        for rel, data in rendered.items():
-            files[f"{builds[i].lesson.id}/{rel}"] = data
-    return files
+    entries: list[dict] = []
+    for (kind, _, _), result in zip(first + second, results):
+        if kind == "entries":
+            entries += result
+        else:
+            files.update(result)
+    return files, entries
 
 
 def build(paths, out: Path, options: Options, only: str | None = None, progress=None) -> dict[str, bytes]:
@@ -151,8 +173,8 @@ def build(paths, out: Path, options: Options, only: str | None = None, progress=
     out = Path(out).absolute()
     check_target(out)
     builds = prepare(paths, options, only, progress)
-    files = render_all(builds, options)
-    files["manifest.json"] = build_manifest(options, builds, [g for lb in builds for g in lb.problems], files)
+    files, entries = render_all(builds, options)
+    files["manifest.json"] = build_manifest(options, builds, entries, files)
     with locked(out):
         recover(out)
         check_target(out)
