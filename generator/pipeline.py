@@ -109,17 +109,22 @@ _FORKED: tuple = ()
 # Targets in one group run in the same worker, so they share its printer caches (Canvas and
 # Moodle print the same problems).
 GROUPS = (("qti", "moodle"), ("anki",), ("worksheet",))
+CHUNK = 250
 
 
 def _run(task):
-    """One unit of rendering work: a group of targets for a lesson, or its manifest entries."""
+    """One unit of work: manifest entries or LMS items for a chunk of problems, or a group of
+    targets for a lesson."""
     from .manifest import problem_entry
     from .targets import get_target
     kind, index, names = task
     builds, options = _FORKED
     lb = builds[index]
     if kind == "entries":
-        return [problem_entry(g) for g in lb.problems]
+        return [problem_entry(g) for g in lb.problems[names[0]:names[1]]]
+    if kind == "questions":
+        from .targets.lms import precompute
+        return precompute(lb.problems[names[0]:names[1]])
     files = {}
     for name in names:
         for rel, data in get_target(name).render(lb, options).items():
@@ -133,7 +138,10 @@ def render_all(builds: list[LessonBuild], options: Options) -> tuple[dict[str, b
     global _FORKED
     groups = [tuple(n for n in group if n in options.targets) for group in GROUPS]
     groups += [(n,) for n in options.targets if not any(n in g for g in GROUPS)]
-    first = [("entries", i, ()) for i in range(len(builds))]
+    chunks = [(i, (a, a + CHUNK)) for i, lb in enumerate(builds) for a in range(0, len(lb.problems), CHUNK)]
+    first = [("entries", i, span) for i, span in chunks]
+    if {"qti", "moodle"} & set(options.targets):
+        first += [("questions", i, span) for i, span in chunks]
     second = [("targets", i, group) for i in range(len(builds)) for group in groups if group]
     jobs = workers(options, sum(len(lb.problems) for lb in builds))
     _FORKED = (builds, options)
@@ -151,6 +159,10 @@ def render_all(builds: list[LessonBuild], options: Options) -> tuple[dict[str, b
                 pending = pool.map_async(_run, first, chunksize=1)
                 figures.prefetch(requests, pool.map)
                 results = pending.get()
+            from .targets import lms
+            for (kind, _, _), result in zip(first, results):
+                if kind == "questions":
+                    lms._QUESTIONS.update(result)
             with multiprocessing.get_context("fork").Pool(jobs) as pool:
                 results += pool.map(_run, second, chunksize=1)
         else:
@@ -162,7 +174,7 @@ def render_all(builds: list[LessonBuild], options: Options) -> tuple[dict[str, b
     for (kind, _, _), result in zip(first + second, results):
         if kind == "entries":
             entries += result
-        else:
+        elif kind == "targets":
             files.update(result)
     return files, entries
 

@@ -65,7 +65,23 @@ def figure_html(g: Generated, src_prefix: str) -> tuple[str, str | None]:
     return f'<p><img src="{src_prefix}{name}" alt="{alt}"></p>', name
 
 
+_QUESTIONS: dict[tuple, Question] = {}
+
+
 def question(g: Generated) -> Question:
+    """The LMS item for a problem; computed once per build (Canvas and Moodle share it, and a
+    parallel build computes them in workers up front, see pipeline.render_all)."""
+    key = (g.slot.id, g.seed)
+    if key not in _QUESTIONS:
+        _QUESTIONS[key] = _question(g)
+    return _QUESTIONS[key]
+
+
+def precompute(problems) -> dict[tuple, Question]:
+    return {(g.slot.id, g.seed): question(g) for g in problems}
+
+
+def _question(g: Generated) -> Question:
     p = g.problem
     prompt, solution, answer = prompt_html(p), solution_html(p), answer_html(p)
     if p.answer_kind == "boolean":
