@@ -144,6 +144,8 @@ def render_all(builds: list[LessonBuild], options: Options) -> tuple[dict[str, b
         first += [("questions", i, span) for i, span in chunks]
     second = [("targets", i, group) for i in range(len(builds)) for group in groups if group]
     jobs = workers(options, sum(len(lb.problems) for lb in builds))
+    from .targets import lms
+    lms._QUESTIONS.clear()     # keyed by slot identity, which is only unique within one build
     _FORKED = (builds, options)
     try:
         if jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
@@ -159,7 +161,6 @@ def render_all(builds: list[LessonBuild], options: Options) -> tuple[dict[str, b
                 pending = pool.map_async(_run, first, chunksize=1)
                 figures.prefetch(requests, pool.map)
                 results = pending.get()
-            from .targets import lms
             for (kind, _, _), result in zip(first, results):
                 if kind == "questions":
                     lms._QUESTIONS.update(result)
@@ -169,6 +170,7 @@ def render_all(builds: list[LessonBuild], options: Options) -> tuple[dict[str, b
             results = [_run(t) for t in first + second]
     finally:
         _FORKED = ()
+        lms._QUESTIONS.clear()
     files: dict[str, bytes] = {}
     entries: list[dict] = []
     for (kind, _, _), result in zip(first + second, results):

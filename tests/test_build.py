@@ -147,3 +147,16 @@ def test_cli_startup_does_not_import_sympy():
     code = "import sys; from generator.cli import cli; cli(['list'], standalone_mode=False); print('sympy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().endswith("False")
+
+
+def test_two_lessons_with_the_same_slots_do_not_share_cached_items(tmp_path, lesson_copy):
+    """Per-build caches must not leak: the same slot ids with different content give different items."""
+    first = build([lesson_copy], tmp_path / "a", small_options(variants=1, targets=("moodle",)))
+    text = lesson_copy.read_text("utf-8").replace("params: {variables: 2, choices: 3}",
+                                                  "params: {variables: 2, choices: 4}")
+    lesson_copy.write_text(text, "utf-8")
+    second = build([lesson_copy], tmp_path / "b", small_options(variants=1, targets=("moodle",)))
+    again = build([lesson_copy], tmp_path / "c", small_options(variants=1, targets=("moodle",), jobs=2))
+    assert first["lesson-1.2.32/moodle.xml"] != second["lesson-1.2.32/moodle.xml"]
+    assert second["lesson-1.2.32/moodle.xml"] == again["lesson-1.2.32/moodle.xml"]
+    assert b"D:" in second["lesson-1.2.32/moodle.xml"]     # the fourth direction is offered
