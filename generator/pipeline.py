@@ -164,8 +164,14 @@ def render_all(builds: list[LessonBuild], options: Options) -> tuple[dict[str, b
             for (kind, _, _), result in zip(first, results):
                 if kind == "questions":
                     lms._QUESTIONS.update(result)
+            # Typst's compiler keeps threads, which a forked child does not inherit: a child that
+            # compiles a PDF after the parent has done so can deadlock. PDFs stay in this process.
+            forked = [t for t in second if "worksheet" not in t[2]]
             with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                results += pool.map(_run, second, chunksize=1)
+                pending = pool.map_async(_run, forked, chunksize=1)
+                here = {t: _run(t) for t in second if "worksheet" in t[2]}
+                done = dict(zip(forked, pending.get()))
+            results += [here[t] if t in here else done[t] for t in second]
         else:
             results = [_run(t) for t in first + second]
     finally:

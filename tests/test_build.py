@@ -160,3 +160,70 @@ def test_two_lessons_with_the_same_slots_do_not_share_cached_items(tmp_path, les
     assert first["lesson-1.2.32/moodle.xml"] != second["lesson-1.2.32/moodle.xml"]
     assert second["lesson-1.2.32/moodle.xml"] == again["lesson-1.2.32/moodle.xml"]
     assert b"D:" in second["lesson-1.2.32/moodle.xml"]     # the fourth direction is offered
+
+
+def test_a_wrong_answer_stops_the_build_and_writes_nothing(tmp_path, monkeypatch):
+    import dataclasses
+
+    from generator.errors import VerificationError
+    from generator.families import get_family
+    fam = get_family("gradient_magnitude")
+    original = type(fam).generate
+
+    def wrong(self, rng, params, fixed=None):
+        p = original(self, rng, params, fixed)
+        return dataclasses.replace(p, answer=p.answer + 1)
+    monkeypatch.setattr(type(fam), "generate", wrong)
+    with pytest.raises(VerificationError) as info:
+        build([LESSONS], tmp_path / "out", small_options(variants=1, targets=("moodle",), jobs=1))
+    message = info.value.message
+    assert "gradient_magnitude" in message and "1.2.32.6" in message and "seed" in message
+    assert info.value.exit_code == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_parallel_and_serial_builds_are_byte_identical(tmp_path):
+    serial = build([LESSONS], tmp_path / "s", small_options(variants=4, jobs=1))
+    parallel = build([LESSONS], tmp_path / "p", small_options(variants=4, jobs=2))
+    assert serial.keys() == parallel.keys()
+    for name in serial:
+        assert serial[name] == parallel[name], name
+
+
+def test_unsatisfiable_constraint_is_a_clear_error(lesson_copy, tmp_path):
+    text = lesson_copy.read_text("utf-8").replace("params: {coefficients: [-3, 3], point_range: [-3, 3]}",
+                                                  "params: {coefficients: [-3, 3], point_range: [0, 0]}")
+    lesson_copy.write_text(text, "utf-8")
+    result = CliRunner().invoke(cli, ["build", "--lessons", str(lesson_copy), "--out", str(tmp_path / "o"),
+                                      "--variants", "2", "--targets", "moodle"])
+    assert result.exit_code == 2, result.output
+    assert "critical_point" in result.output and "origin makes the linear terms vanish" in result.output
+    assert "1.2.32.8.problems.b" in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_bug_is_reported_as_a_bug_with_exit_1(tmp_path):
+    import subprocess
+    import sys
+    code = ("import sys, generator.pipeline as p\n"
+            "def boom(*a, **k): raise ZeroDivisionError('simulated bug')\n"
+            "p.build = boom\n"
+            "from generator.cli import main\n"
+            f"sys.argv = ['gen'] + sys.argv[1:] + ['build', '--out', r'{tmp_path / 'o'}']\n"
+            "main()\n")
+    plain = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert plain.returncode == 1
+    assert "internal error" in plain.stderr and "bug in gen" in plain.stderr and "Traceback" not in plain.stderr
+    debug = subprocess.run([sys.executable, "-c", code, "--debug"], capture_output=True, text=True)
+    assert debug.returncode == 1 and "Traceback" in debug.stderr and "simulated bug" in debug.stderr
+
+
+def test_concurrent_build_into_the_same_folder_is_refused(tmp_path):
+    import fcntl
+    out = tmp_path / "build"
+    with open(tmp_path / ".build.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(OutputError) as info:
+            build([LESSONS], out, small_options(variants=1, targets=("moodle",)))
+    assert "another gen build" in info.value.message
+    assert not out.exists()
