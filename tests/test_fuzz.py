@@ -60,10 +60,10 @@ mutation = st.tuples(st.sampled_from(ALL_PATHS), st.sampled_from(["delete", "rep
                      values)
 
 
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(st.lists(mutation, min_size=1, max_size=3))
-def test_mutated_lessons_build_or_fail_cleanly(tmp_path_factory, mutations):
+OUTCOMES = {"built": 0, "clean error": 0}
+
+
+def check_mutations(tmp_path_factory, mutations):
     doc = BASE
     for path, action, value in mutations:
         try:
@@ -75,6 +75,27 @@ def test_mutated_lessons_build_or_fail_cleanly(tmp_path_factory, mutations):
     lesson.write_text(yaml.safe_dump(doc, allow_unicode=True), "utf-8")
     try:
         build([lesson], tmp / "out", small_options(variants=1, targets=("moodle",)))
+        OUTCOMES["built"] += 1
     except GenError as exc:
         assert exc.exit_code == 2 and str(exc.message).strip()
         assert not (tmp / "out").exists()
+        OUTCOMES["clean error"] += 1
+
+
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(st.lists(mutation, min_size=1, max_size=3))
+def test_mutated_lessons_build_or_fail_cleanly(tmp_path_factory, mutations):
+    check_mutations(tmp_path_factory, mutations)
+
+
+@pytest.mark.slow
+@settings(max_examples=3000, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(st.lists(mutation, min_size=1, max_size=5))
+def test_mutated_lessons_many(tmp_path_factory, mutations):
+    check_mutations(tmp_path_factory, mutations)
+
+
+def teardown_module():
+    print(f"\nfuzz outcomes: {OUTCOMES}")

@@ -38,6 +38,11 @@ def answer_rich(p: Problem):
     out = value_rich(p, p.answer)
     if p.answer_kind == "scalar" and not p.answer.is_Integer:
         out += rich(" ≈ " + decimal(p.answer))
+    elif p.answer_kind in ("vector", "point", "vector_pair"):
+        vectors = p.answer if p.answer_kind == "vector_pair" else (p.answer,)
+        if not all(c.is_Integer for v in vectors for c in v):
+            shown = " and ".join("(" + ", ".join(decimal(c) for c in v) + ")" for v in vectors)
+            out += rich(" ≈ " + shown)
     if p.family == "steepest_ascent":
         out += rich("; rate ", p.data["rate"])
     if p.family == "gradient_descent_step":
