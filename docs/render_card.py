@@ -15,7 +15,6 @@ from __future__ import annotations
 import shutil
 import sys
 import tempfile
-import zipfile
 from pathlib import Path
 
 

@@ -17,10 +17,6 @@ def default_lessons() -> Path:
     return local if local.is_dir() else HERE_LESSONS
 
 
-def _seed(ctx, param, value):
-    return value
-
-
 lessons_option = click.option("--lessons", "lessons", type=click.Path(path_type=Path), default=None,
                               help="Lesson file or folder of *.yaml files [default: ./lesson_data].")
 

@@ -11,7 +11,6 @@ escaping the prose for that target.
 from __future__ import annotations
 
 import html
-import re
 from functools import lru_cache
 
 import sympy as sp
@@ -22,7 +21,7 @@ from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.printer import Printer
 from sympy.printing.str import StrPrinter
 
-from .problem import Approx, Dot, Equals, Math, Norm, Over, Partial, Pt, Vec
+from .problem import Math, Vec
 
 _SUBSCRIPTS = {"₀": "0", "₁": "1", "₂": "2", "₃": "3"}
 
@@ -81,9 +80,6 @@ class TexPrinter(LatexPrinter):
     def _print_Equals(self, expr):
         return " = ".join(self._print(a) for a in expr.args)
 
-    def _print_Approx(self, expr):
-        return r" \approx ".join(self._print(a) for a in expr.args)
-
     def _print_Partial(self, expr):
         return r"\frac{\partial f}{\partial " + self._print(expr.args[0]) + "}"
 
@@ -118,9 +114,6 @@ class PlainPrinter(StrPrinter):
 
     def _print_Equals(self, expr):
         return " = ".join(self._print(a) for a in expr.args)
-
-    def _print_Approx(self, expr):
-        return " ≈ ".join(self._print(a) for a in expr.args)
 
     def _print_Partial(self, expr):
         return "∂f/∂" + self._print(expr.args[0])
@@ -239,9 +232,6 @@ class TypstPrinter(Printer):
     def _print_Equals(self, expr):
         return " = ".join(self._print(a) for a in expr.args)
 
-    def _print_Approx(self, expr):
-        return " approx ".join(self._print(a) for a in expr.args)
-
     def _print_Partial(self, expr):
         return f"frac(partial f, partial {self._print(expr.args[0])})"
 
@@ -304,9 +294,6 @@ class MathMLPrinter(MathMLPresentationPrinter):
 
     def _print_Equals(self, expr):
         return self._joined(expr.args, "=")
-
-    def _print_Approx(self, expr):
-        return self._joined(expr.args, "≈")
 
     def _print_Dot(self, expr):
         return self._joined(expr.args, "·")

@@ -51,10 +51,6 @@ class Partial(_Shown):
     """∂f/∂v, the name of a partial derivative (args: the variable)."""
 
 
-class Approx(_Shown):
-    """lhs ≈ rhs."""
-
-
 class Dot(_Shown):
     """a · b shown unevaluated."""
 
@@ -133,8 +129,7 @@ class Verified:
 
 
 class Family(Protocol):
-    name: str
-    summary: str
+    name: str                   # the `family:` key; its summary lives in families.FAMILY_MODULES
     Params: type                # a pydantic model of the `params:` block
 
     def generate(self, rng: random.Random, params: Any, fixed: Mapping[str, Any] | None) -> Problem: ...

@@ -119,7 +119,7 @@ def test_no_temporary_files_left_behind(tmp_path, monkeypatch):
 
 def test_rebuild_with_a_fix_updates_notes_in_place(tmp_path, lesson_copy):
     col = fresh_collection(tmp_path)
-    first = build([lesson_copy], tmp_path / "one", small_options(variants=1, targets=("anki",)))
+    build([lesson_copy], tmp_path / "one", small_options(variants=1, targets=("anki",)))
     import_deck(col, tmp_path / "one" / "lesson-1.2.32" / "lesson-1.2.32.apkg")
     notes = col.note_count()
     text = lesson_copy.read_text("utf-8")

@@ -3,7 +3,6 @@ problem cleanly (a GenError, exit code 2). Never a crash, never a hang."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 import yaml

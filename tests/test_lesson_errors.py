@@ -2,7 +2,6 @@
 traceback; nothing written."""
 from __future__ import annotations
 
-import re
 
 import pytest
 from click.testing import CliRunner

@@ -1,7 +1,6 @@
 """Seeds are hashed from identity: adding an exercise reshuffles nothing; same seed, same problems."""
 from __future__ import annotations
 
-import yaml
 
 from generator.generate import generate_all
 from generator.lesson import Lesson, load_lesson

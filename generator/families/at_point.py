@@ -6,14 +6,13 @@ import sympy as sp
 from .. import verify as V
 from ..mathparse import parse_formula
 from ..problem import GRAD_F_AT_P, Problem, Pt, Vec, rich
-from ._common import at, d, distinct_distractors, f_of
+from ._common import at, d, distinct_distractors
 from ._point import PointParams, figure, gradient_steps, setting, setup
 from .gradient import sloppy_diff
 
 
 class AtPointFamily:
     name = "gradient_at_point"
-    summary = "∇f(P) at a point"
     Params = PointParams
 
     def generate(self, rng, params, fixed=None) -> Problem:

@@ -20,7 +20,6 @@ class Params(PointParams):
 
 class CompareFamily:
     name = "compare_directions"
-    summary = "which of k directions increases f fastest"
     Params = Params
 
     def generate(self, rng, params, fixed=None) -> Problem:

@@ -5,7 +5,7 @@ import sympy as sp
 from pydantic import Field
 
 from .. import verify as V
-from ..problem import GRAD_F, Equals, Partial, Problem, Pt, Vec, rich
+from ..problem import GRAD_F, Equals, Problem, Pt, Vec, rich
 from ._common import BaseParams, Rejected, d, distinct_distractors, f_of, nonzero, random_point
 
 
@@ -15,7 +15,6 @@ class Params(BaseParams):
 
 class CriticalFamily:
     name = "critical_point"
-    summary = "where ∇f = 0 for a quadratic"
     Params = Params
 
     def generate(self, rng, params, fixed=None) -> Problem:

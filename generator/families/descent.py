@@ -19,7 +19,6 @@ class Params(BaseParams):
 
 class DescentFamily:
     name = "gradient_descent_step"
-    summary = "one or two steps x₁ = x₀ − η∇f(x₀), and whether f decreased"
     Params = Params
 
     def generate(self, rng, params, fixed=None) -> Problem:

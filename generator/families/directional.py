@@ -38,7 +38,6 @@ def direction_from(form, given):
 
 class DirectionalFamily:
     name = "directional_derivative"
-    summary = "D_u f(P), direction as unit vector, vector or angle"
     Params = Params
 
     def generate(self, rng, params, fixed=None) -> Problem:
@@ -57,7 +56,6 @@ class DirectionalFamily:
             if form == "vector" and norm(raw) == 1:
                 raw = Vec(*[2 * c for c in raw])
         u = direction_from(form, raw)
-        given = u if form == "unit" else raw
         answer = sp.radsimp(sp.nsimplify(dot(g, u)))
         if answer == 0:
             raise Rejected("D_u f(P) = 0 makes every sign mistake invisible")

@@ -9,7 +9,7 @@ from pydantic import Field
 from .. import verify as V
 from ..mathparse import parse_formula
 from ..problem import GRAD_F, Equals, Partial, Problem, Vec, rich
-from ._common import (BaseParams, Rejected, d, distinct_distractors, f_of, gradient, random_form,
+from ._common import (BaseParams, Rejected, d, distinct_distractors, f_of, random_form,
                       sampler, variables)
 
 Form = Literal["polynomial", "exp", "trig", "log", "quotient"]
@@ -51,7 +51,6 @@ def sloppy_diff(expr, v, mistake):
 
 class GradientFamily:
     name = "gradient"
-    summary = "symbolic ∇f of f(x,y) or f(x,y,z)"
     Params = Params
 
     def generate(self, rng, params, fixed=None) -> Problem:

@@ -6,14 +6,13 @@ import sympy as sp
 
 from .. import verify as V
 from ..mathparse import parse_formula
-from ..problem import GRAD_F_AT_P, Equals, Norm, Problem, Root, Vec, rich
+from ..problem import GRAD_F_AT_P, Equals, Norm, Problem, Root, rich
 from ._common import at, d, distinct_distractors, norm
 from ._point import PointParams, figure, gradient_steps, setting, setup
 
 
 class MagnitudeFamily:
     name = "gradient_magnitude"
-    summary = "maximal rate of change |∇f(P)|"
     Params = PointParams
 
     def generate(self, rng, params, fixed=None) -> Problem:

@@ -21,7 +21,6 @@ class Params(PointParams):
 
 class SteepestFamily:
     name = "steepest_ascent"
-    summary = "unit direction of fastest increase/decrease at P, and the rate"
     Params = Params
 
     def generate(self, rng, params, fixed=None) -> Problem:

@@ -6,7 +6,7 @@ import sympy as sp
 
 from .. import verify as V
 from ..mathparse import parse_formula
-from ..problem import DU_F, GRAD_F_AT_P, Equals, Norm, Problem, Vec, rich
+from ..problem import GRAD_F_AT_P, Equals, Norm, Problem, Vec, rich
 from ._common import d, dot, norm, random_integer_direction
 from ._point import PointParams, gradient_steps, setting, setup
 
@@ -15,7 +15,6 @@ KINDS = ("gradient_value", "increases_along", "max_rate", "level_tangent")
 
 class TrueFalseFamily:
     name = "true_false"
-    summary = "randomized statements about a concrete f and P, truth computed"
     Params = PointParams
 
     def generate(self, rng, params, fixed=None) -> Problem:

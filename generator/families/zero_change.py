@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Literal
 
 import mpmath
-import sympy as sp
 from pydantic import Field
 
 from .. import verify as V
@@ -20,7 +19,6 @@ class Params(PointParams):
 
 class ZeroChangeFamily:
     name = "zero_change_direction"
-    summary = "both unit vectors along which f does not change at P"
     Params = Params
 
     def generate(self, rng, params, fixed=None) -> Problem:

@@ -15,11 +15,10 @@ import html
 import random
 from dataclasses import dataclass
 
-import sympy as sp
 
 from ..families._common import numeric
 from ..generate import Generated
-from ._content import answer_html, decimal, prompt_html, solution_html, value_html
+from ._content import answer_html, prompt_html, solution_html, value_html
 from ..mathfmt import render
 
 TOLERANCES = ((0.01, 2), (0.001, 3))   # (margin, decimals asked for)
