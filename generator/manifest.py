@@ -7,18 +7,19 @@ import json
 from . import __version__
 from .families._common import numeric
 from .generate import Generated
+from sympy import Tuple
+
 from .mathfmt import plain, render
 from .output import MARKER
 
 
 def exact(value) -> str:
-    """A string `sympy.sympify` parses back to the value."""
+    """A string `sympy.sympify` parses back to the value (vectors and points as tuples)."""
     if isinstance(value, bool):
         return str(value)
-    from sympy import sstr
-    if isinstance(value, tuple):
-        return "(" + ", ".join(exact(v) for v in value) + ")"
-    return sstr(value)
+    if isinstance(value, (tuple, Tuple)):
+        return "(" + ", ".join(exact(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    return plain(value)     # the plain printer is SymPy's str printer, memoized
 
 
 def problem_entry(g: Generated) -> dict:

@@ -50,9 +50,33 @@ def _name(name: str, lang: str) -> str:
     return out.replace("∇", "nabla ")
 
 
-class TexPrinter(LatexPrinter):
+class _Memo:
+    """Print each subexpression once per process: the same f, ∇f, P and û recur across a problem's
+    prompt, steps, distractors and every target. Output does not depend on the caller, only on the
+    expression (calls with keyword context bypass the memo)."""
+    MAX = 200_000
+
+    def _print(self, expr, **kwargs):
+        if kwargs:
+            return super()._print(expr, **kwargs)
+        try:
+            key = (type(expr), expr)
+            return self._memo[key]
+        except KeyError:
+            pass
+        except TypeError:            # unhashable (a list): print it directly
+            return super()._print(expr)
+        out = super()._print(expr)
+        if len(self._memo) >= self.MAX:
+            self._memo.clear()
+        self._memo[key] = out
+        return out
+
+
+class TexPrinter(_Memo, LatexPrinter):
     def __init__(self):
         super().__init__({"ln_notation": True})
+        self._memo = {}
 
     def _print_Symbol(self, expr, style="plain"):
         return _name(expr.name, "tex") if not expr.name.isalpha() or expr.name in NOTATION else super()._print_Symbol(expr)
@@ -93,7 +117,11 @@ class TexPrinter(LatexPrinter):
         return r"\text{false}"
 
 
-class PlainPrinter(StrPrinter):
+class PlainPrinter(_Memo, StrPrinter):
+    def __init__(self):
+        super().__init__()
+        self._memo = {}
+
     def _print_Symbol(self, expr):
         return _name(expr.name, "plain")
 
