@@ -84,7 +84,12 @@ def _question(g: Generated) -> Question:
     p = g.problem
     prompt, solution, answer = prompt_html(p), solution_html(p), answer_html(p)
     if p.answer_kind == "boolean":
-        return Question("true_false", prompt.replace("True or false: ", ""), solution, answer, truth=bool(p.answer))
+        truth = bool(p.answer)
+        wrong = render(p.distractors[0].feedback, "html") if p.distractors else "Not quite."
+        verdicts = tuple(Choice(label, value == truth, "Correct." if value == truth else wrong, None)
+                         for label, value in (("True", True), ("False", False)))
+        return Question("true_false", prompt.replace("True or false: ", ""), solution, answer, truth=truth,
+                        choices=verdicts)
     if p.answer_kind == "scalar":
         value = float(p.answer)
         others = [numeric(d.value) for d in p.distractors]

@@ -87,10 +87,8 @@ def _problem_body(root, qn, name, grade, feedback, idn):
         q = base(root, "cloze", name, qn.prompt + f"<p>Answer: ({blanks})</p>", feedback, grade, idn)
     elif qn.kind == "true_false":
         q = base(root, "truefalse", name, qn.prompt, feedback, grade, idn)
-        for value in ("true", "false"):
-            right = (value == "true") == qn.truth
-            answer(q, "100" if right else "0", value, "Correct." if right else "Recompute ∇f(P) and test the claim.",
-                   fmt="moodle_auto_format")
+        for c in qn.choices:
+            answer(q, "100" if c.correct else "0", c.html.lower(), c.feedback, fmt="moodle_auto_format")
     else:
         q = base(root, "multichoice", name, qn.prompt, feedback, grade, idn)
         sub(q, "single", "true")

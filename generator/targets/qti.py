@@ -120,9 +120,7 @@ class _Writer:
                     sub(cond, "setvar", share, varname="SCORE", action="Add")
         else:
             is_tf = q.kind == "true_false"
-            choices = ([("True", q.truth, "Correct." if q.truth else "Recompute ∇f(P) and test the claim."),
-                        ("False", not q.truth, "Correct." if not q.truth else "Recompute ∇f(P) and test the claim.")]
-                       if is_tf else [(c.html, c.correct, c.feedback) for c in q.choices])
+            choices = [(c.html, c.correct, c.feedback) for c in q.choices]
             ids = [ident(g.slot.id, "choice", i, prefix="a") for i in range(len(choices))]
             self.metadata(item, "true_false_question" if is_tf else "multiple_choice_question", pts, ",".join(ids))
             pres = sub(item, "presentation")
