@@ -93,22 +93,25 @@ def build(seed, out, only, lessons, variants, anki_variants, copies, canvas_math
 
 
 class _Progress:
-    """A progress bar on a terminal; silent otherwise."""
+    """One status line on a terminal ("stage… done/total"); silent otherwise."""
 
     def __init__(self, show):
-        self.show, self.count = show, 0
+        self.show, self.count, self.label, self.total = show, 0, "", None
 
     def __enter__(self):
         return self
 
-    def step(self, n):
+    def step(self, n, stage=None, total=None):
+        if stage is not None:
+            self.label, self.count, self.total = stage, 0, total
         self.count += n
-        if self.show and self.count % 10 == 0:
-            click.echo(f"\r  generating and verifying… {self.count} problems", nl=False, err=True)
+        if self.show and (stage is not None or self.count % 10 == 0 or self.count == self.total):
+            done = f" {self.count}/{self.total}" if self.total else ""
+            click.echo(f"\r\033[K  {self.label}…{done}", nl=False, err=True)
 
     def __exit__(self, *exc):
-        if self.show and self.count:
-            click.echo("\r" + " " * 60 + "\r", nl=False, err=True)
+        if self.show:
+            click.echo("\r\033[K", nl=False, err=True)
         return False
 
 

@@ -89,5 +89,5 @@ def _resolve(slots, results, global_seed, progress) -> list[Generated]:
         keys.add(problem.key())
         out.append(Generated(slot, slot.seed(global_seed, attempt), attempt, problem, checks))
         if progress:
-            progress(1)
+            progress(1, None)
     return out

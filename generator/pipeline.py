@@ -99,8 +99,10 @@ def prepare(paths, options: Options, only: str | None = None, progress=None) -> 
         raw = path.read_bytes()
         builds.append(LessonBuild(lesson, path.name, hashlib.sha256(raw).hexdigest(),
                                   lesson_timestamp(lesson, options.epoch_override)))
-    for lb in builds:
-        slots = plan(lb.lesson, options.variants)
+    plans = [plan(lb.lesson, options.variants) for lb in builds]
+    if progress:
+        progress(0, "generating and verifying problems", sum(map(len, plans)))
+    for lb, slots in zip(builds, plans):
         lb.problems = generate_all(slots, options.seed, workers(options, len(slots)), progress)
     return builds
 
@@ -193,6 +195,8 @@ def build(paths, out: Path, options: Options, only: str | None = None, progress=
     out = Path(out).absolute()
     check_target(out)
     builds = prepare(paths, options, only, progress)
+    if progress:
+        progress(0, f"writing {', '.join(options.targets)}")
     files, entries = render_all(builds, options)
     files["manifest.json"] = build_manifest(options, builds, entries, files)
     with locked(out):
