@@ -61,6 +61,17 @@ class FixedValues(Strict):
         return value
 
 
+class Objective(Strict):
+    """A learning objective; with a model answer it also becomes a flashcard."""
+    text: Text
+    model_answer: Text | None = Field(None, description="what mastering it looks like, 2-4 sentences")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_plain_text(cls, value):
+        return {"text": value} if isinstance(value, str) else value
+
+
 class ProblemSpec(Strict):
     id: ItemId = Field(description="short id, unique within its exercise, e.g. 'a'")
     family: str = Field(description="problem family name; `gen list` shows them")
@@ -201,7 +212,7 @@ class Lesson(Strict):
     difficulty: Text
     prerequisites: tuple[Text, ...] = ()
     topic: Text
-    objectives: tuple[Text, ...] = Field(min_length=1)
+    objectives: tuple[Objective, ...] = Field(min_length=1, description="plain text, or {text, model_answer}")
     core_ideas: tuple[Cloze, ...] = ()
     levels: tuple[Level, ...] = Field(min_length=1)
     exercises: tuple[Exercise, ...] = ()

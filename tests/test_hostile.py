@@ -37,7 +37,7 @@ def hostile_build(tmp_path_factory):
     data = yaml.safe_load((LESSONS / "lesson-1.2.32.yaml").read_text("utf-8"))
     data["id"] = "hostile"
     data["title"] = "Hostile & <odd> # title"
-    data["objectives"][0] = HOSTILE[0]
+    data["objectives"][0] = {"text": HOSTILE[0], "model_answer": HOSTILE[1]}
     conceptual = [e for e in data["exercises"] if "model_answer" in e]
     for i, text in enumerate(HOSTILE):
         target = conceptual[i % len(conceptual)]

@@ -125,9 +125,11 @@ def render(lb, options) -> dict[str, bytes]:
             cloze_m, [cloze_html(idea.cloze), "", esc(f"Lesson {lesson.number}: {kind.replace('_', ' ')}")],
             tags=base_tags + [kind], guid=guid(lesson.id, kind, i)))
     for i, objective in enumerate(lesson.objectives):
+        if objective.model_answer is None:
+            continue        # an objective without an answer would make a card that repeats itself
         decks["Concepts"].add_note(genanki.Note(
-            concept_m, [esc(f"Learning objective: {objective}. What does it mean, and can you do it?"),
-                        esc(objective), esc(f"Lesson {lesson.number}: objective {i + 1}"), ""],
+            concept_m, [esc(objective.text), esc(objective.model_answer),
+                        esc(f"Lesson {lesson.number}: learning objective {i + 1}"), ""],
             tags=base_tags + ["objective"], guid=guid(lesson.id, "objective", i)))
 
     items = [(e, "Practice", f"level::{e.level}") for e in lesson.exercises] + \
