@@ -29,7 +29,8 @@ def figure_name(spec, prefix="fig") -> str:
 
 def alt_text(spec) -> str:
     arrows = ", ".join(label for label, _ in spec.get("arrows", ()))
-    return (f"Contour plot of f = {sp.sstr(spec['function'])} around P = {tuple(spec['point'])}, with the "
+    readable = sp.sstr(spec["function"]).replace("**", "^").replace("*", " ")
+    return (f"Contour plot of f = {readable} around P = {tuple(spec['point'])}, with the "
             f"gradient field, the level curve through P, and arrows for {arrows}.")
 
 

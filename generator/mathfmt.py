@@ -388,7 +388,10 @@ def plain(expr) -> str:
 
 @lru_cache(maxsize=1 << 16, typed=True)
 def mathml(expr, display=False) -> str:
-    body = MathMLPrinter().doprint(_as_sympy(expr))
+    # A true minus sign (U+2212), not the hyphen SymPy's printer emits.
+    # The named entity is HTML-only; the character works in HTML and XML alike.
+    body = (MathMLPrinter().doprint(_as_sympy(expr)).replace("<mo>-</mo>", "<mo>\u2212</mo>")
+            .replace("&InvisibleTimes;", "\u2062"))
     mode = ' display="block"' if display else ""
     return f'<math xmlns="http://www.w3.org/1998/Math/MathML"{mode}>{body}</math>'
 
