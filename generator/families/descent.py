@@ -14,6 +14,7 @@ LEARNING_RATES = [sp.Rational(1, 10), sp.Rational(1, 4), sp.Rational(1, 2), sp.R
 
 
 class Params(BaseParams):
+    degree: int = Field(2, ge=2, le=2, description="quadratics, so that descent has a minimum to approach")
     steps: tuple[int, ...] = Field((1, 2), min_length=1, description="how many steps to take (1 or 2)")
 
 
@@ -29,6 +30,8 @@ class DescentFamily:
             f = parse_formula(fixed["function"], tuple(str(v) for v in vs))
         else:
             f = random_polynomial(rng, vs, params.coefficients, min(params.degree, 2))
+            if sp.Poly(f, *vs).total_degree() < 2:
+                raise Rejected("a linear f has no minimum to descend to")
         x0 = Pt(*fixed["point"]) if fixed and "point" in fixed else random_point(rng, params, vs)
         eta = rng.choice(LEARNING_RATES)
         n = rng.choice(params.steps)
