@@ -46,7 +46,8 @@ def cli(debug):
 @click.option("--anki-variants", type=click.IntRange(0, 100), default=3, show_default=True,
               help="Of those, how many go into the Anki deck.")
 @click.option("--copies", type=click.IntRange(1, 200), default=1, show_default=True,
-              help="Worksheet versions, each with its own version code.")
+              help="Worksheet versions, each with its own version code (version k uses variant k, "
+                   "so --variants is raised to at least --copies).")
 @click.option("--canvas-math", type=click.Choice(["mathjax", "image"]), default="mathjax", show_default=True,
               help="Math in Canvas as \\( \\) (MathJax) or as Canvas equation images.")
 @click.option("--targets", default="anki,qti,moodle,worksheet", show_default=True,
@@ -75,6 +76,7 @@ def build(seed, out, only, lessons, variants, anki_variants, copies, canvas_math
     if unknown or not chosen:
         raise click.BadParameter(f"unknown target(s) {unknown}; choose from {', '.join(TARGETS)}.",
                                  param_hint="--targets")
+    variants = max(variants, copies)
     options = Options(seed=seed, variants=variants, anki_variants=min(anki_variants, variants), copies=copies,
                       canvas_math=canvas_math, targets=chosen, jobs=jobs, write_typst=typst_sources, pdf=not no_pdf,
                       lms_figures=lms_figures,

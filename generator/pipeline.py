@@ -94,6 +94,10 @@ def workers(options: Options, problems: int) -> int:
 
 def prepare(paths, options: Options, only: str | None = None, progress=None) -> list[LessonBuild]:
     """Load, plan, generate and verify: everything except rendering and writing."""
+    if "worksheet" in options.targets and options.copies > options.variants:
+        raise GenError(f"{options.copies} worksheet copies need at least {options.copies} variants "
+                       f"(version k uses variant k), but variants is {options.variants}.",
+                       fix=f"raise --variants to {options.copies} or lower --copies.")
     builds = []
     for path, lesson in load_lessons(paths, only):
         raw = path.read_bytes()

@@ -9,7 +9,7 @@ import sympy as sp
 from click.testing import CliRunner
 
 from generator.cli import cli
-from generator.errors import OutputError
+from generator.errors import GenError, OutputError
 from generator.lesson import load_lesson
 from generator.pipeline import build
 
@@ -226,3 +226,16 @@ def test_concurrent_build_into_the_same_folder_is_refused(tmp_path):
             build([LESSONS], out, small_options(variants=1, targets=("moodle",)))
     assert "another gen build" in info.value.message
     assert not out.exists()
+
+
+def test_copies_raise_variants_so_every_version_has_its_own_problems(tmp_path):
+    out = tmp_path / "o"
+    result = CliRunner().invoke(cli, ["build", "--copies", "3", "--variants", "1", "--targets", "worksheet",
+                                      "--no-pdf", "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    html = (out / "lesson-1.2.32" / "worksheet.html").read_text("utf-8")
+    versions = html.split('class="version-block"')[1:]
+    assert len(versions) == 3 and all("(a′)" in v for v in versions)
+    assert len({v.split("</section>")[0].split("Difficulty 1")[1] for v in versions}) == 3   # all different
+    with pytest.raises(GenError):
+        build([LESSONS], tmp_path / "p", small_options(variants=1, copies=3, targets=("worksheet",)))

@@ -156,7 +156,7 @@ def test_templates_are_strict(small_build):
 def test_typst_sources_are_written_on_request(tmp_path):
     from generator.pipeline import build
     from .conftest import LESSONS, small_options
-    files = build([LESSONS], tmp_path / "o", small_options(variants=1, targets=("worksheet",), write_typst=True))
+    files = build([LESSONS], tmp_path / "o", small_options(variants=1, copies=1, targets=("worksheet",), write_typst=True))
     assert "lesson-1.2.32/typst/worksheet.typ" in files
     assert any(name.endswith(".png") and "/typst/" in name for name in files)
 
