@@ -122,7 +122,7 @@ def point_function(rng, params, vs, forms=("polynomial",)):
 
 
 def dot(a, b):
-    return sp.nsimplify(sum(x * y for x, y in zip(a, b)))
+    return sp.Add(*[x * y for x, y in zip(a, b)])
 
 
 def norm(v):
@@ -131,6 +131,8 @@ def norm(v):
 
 def normalise(v) -> Vec:
     n = norm(v)
+    if all(c.is_Rational for c in v):
+        return Vec(*[c / n for c in v])     # SymPy already rationalises c/√k as c√k/k
     return Vec(*[sp.radsimp(c / n) for c in v])
 
 

@@ -31,10 +31,10 @@ class CriticalFamily:
         if (p, q) == (0, 0):
             raise Rejected("origin makes the linear terms vanish; too easy")
         fx, fy = sp.diff(f, x), sp.diff(f, y)
-        sol = sp.solve([fx, fy], [x, y], dict=True)
-        if len(sol) != 1:
+        solutions = list(sp.linsolve([fx, fy], [x, y]))
+        if len(solutions) != 1 or any(c.free_symbols for c in solutions[0]):
             raise Rejected("not a unique critical point")
-        answer = Pt(sol[0][x], sol[0][y])
+        answer = Pt(*solutions[0])
         steps = (
             rich(Equals(GRAD_F, Vec(fx, fy)), "."),
             rich("Set both partial derivatives to zero: ", Equals(fx, 0), " and ", Equals(fy, 0), "."),

@@ -46,7 +46,7 @@ class DirectionalFamily:
         form = rng.choice(forms)
         if fixed and "direction" in fixed:
             form = "vector"
-            raw = Vec(*[sp.nsimplify(c) for c in fixed["direction"]])
+            raw = Vec(*[sp.Integer(c) for c in fixed["direction"]])
             if all(c == 0 for c in raw):
                 raise Rejected("the direction is the zero vector")
         elif form == "angle":
@@ -56,7 +56,7 @@ class DirectionalFamily:
             if form == "vector" and norm(raw) == 1:
                 raw = Vec(*[2 * c for c in raw])
         u = direction_from(form, raw)
-        answer = sp.radsimp(sp.nsimplify(dot(g, u)))
+        answer = sp.radsimp(dot(g, u))
         if answer == 0:
             raise Rejected("D_u f(P) = 0 makes every sign mistake invisible")
 

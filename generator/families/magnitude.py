@@ -1,6 +1,8 @@
 """gradient_magnitude: the maximal rate of change |∇f(P)|."""
 from __future__ import annotations
 
+import math
+
 import mpmath
 import sympy as sp
 
@@ -48,14 +50,18 @@ class MagnitudeFamily:
         num = V.numeric_gradient(fn, P)
         length = mpmath.sqrt(sum(c**2 for c in num))
         want = V.mp(problem.answer)
+        along = V.limit_directional(fn, P, [c / length for c in num])
         checks = [V.check("norm_of_numeric_gradient", V.close(length, want, mpmath.mpf("1e-10")),
-                          f"|finite-difference gradient| = {V.fmt(length)} vs answer {V.fmt(want)}")]
+                          f"|finite-difference gradient| = {V.fmt(length)} vs answer {V.fmt(want)}"),
+                  V.check("limit_definition_along_gradient", V.close(along, want, mpmath.mpf("1e-10")),
+                          f"d/dt f(P + t·∇f/|∇f|) at t=0 = {V.fmt(along)}")]
         if len(P) == 2:
-            best = max(V.limit_directional(fn, P, [mpmath.cos(t), mpmath.sin(t)])
-                       for t in [2 * mpmath.pi * k / 24 for k in range(24)])
-            checks.append(V.check("max_over_sampled_directions", best <= want + mpmath.mpf("1e-10")
-                                  and best >= want * mpmath.cos(mpmath.pi / 24) - mpmath.mpf("1e-10"),
-                                  f"largest of 24 directional derivatives {V.fmt(best)}"))
+            gx, gy, w = float(num[0]), float(num[1]), float(want)
+            best = max(gx * math.cos(t) + gy * math.sin(t) for t in [2 * math.pi * k / 360 for k in range(360)])
+            checks.append(V.check("max_over_sampled_directions", best <= w + 1e-9 * max(1, w)
+                                  and best >= w * math.cos(math.pi / 360) - 1e-9 * max(1, w),
+                                  f"largest projection of the finite-difference gradient on 360 unit "
+                                  f"directions {V.fmt(best)}"))
         return checks
 
 
