@@ -117,7 +117,3 @@ def choices(g: Generated) -> tuple[Choice, ...]:
 
 def accepted_spellings(n: int) -> list[str]:
     return [str(n), f"{n}.0", f"+{n}"] if n > 0 else [str(n), f"{n}.0"]
-
-
-def within(value: float, q: Question) -> bool:
-    return q.value - q.margin <= value <= q.value + q.margin
