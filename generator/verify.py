@@ -132,12 +132,8 @@ def gradient_at_check(problem: Problem, claimed, point, name="gradient_at_point"
 
 def comparable(problem: Problem, value) -> list[float] | float:
     """Numbers that stand for a value; a symbolic vector is sampled at three fixed points."""
-    from .families._common import numeric
-    if problem.answer_kind != "expr_vector":
-        return numeric(value)
-    fns = [float_function(c, problem.variables) for c in value]
-    return [fn(*[float(p) for p in pt])
-            for pt in random_points("distractor-samples", len(problem.variables), 3, 0.3, 1.7) for fn in fns]
+    from .families._common import numeric, sampler
+    return sampler(problem.variables)(value) if problem.answer_kind == "expr_vector" else numeric(value)
 
 
 def distractor_checks(problem: Problem) -> list[Check]:

@@ -106,21 +106,6 @@ def random_point(rng, params, vs) -> Pt:
     return Pt(*[sp.Integer(rng.randint(lo, hi)) for _ in vs])
 
 
-def point_function(rng, params, vs, forms=("polynomial",)):
-    """(f, P, ∇f, ∇f(P)) with a nonzero, rational ∇f(P): the setting of most point families."""
-    f = random_form(rng, vs, params.coefficients, params.degree, rng.choice(list(forms)))
-    P = random_point(rng, params, vs)
-    grad = gradient(f, vs)
-    g = Vec(*at(grad, vs, P))
-    if not all(c.is_Rational for c in g):
-        raise Rejected("∇f(P) is not rational")
-    if all(c == 0 for c in g):
-        raise Rejected("∇f(P) = 0: no direction to ask about")
-    if max(abs(c) for c in g) > 30:
-        raise Rejected("∇f(P) has unteachably large components")
-    return f, P, grad, g
-
-
 def dot(a, b):
     return sp.Add(*[x * y for x, y in zip(a, b)])
 

@@ -6,8 +6,9 @@ from typing import Literal
 import sympy as sp
 from pydantic import Field
 
+from ..mathparse import parse_formula
 from ..problem import GRAD_F, GRAD_F_AT_P, P_SYM, Equals, Partial, Pt, Vec, rich
-from ._common import BaseParams, at, f_of, point_function, variables
+from ._common import BaseParams, Rejected, at, f_of, gradient, random_form, random_point, variables
 
 PointForm = Literal["polynomial", "exp", "trig"]
 
@@ -17,18 +18,30 @@ class PointParams(BaseParams):
                                          description="kinds of function; exp and trig use points where the answer stays rational")
 
 
-def setup(rng, params, fixed, parse):
-    """(vs, f, P, ∇f, ∇f(P)) honouring any fixed function/point from the lesson."""
+def setup(rng, params, fixed):
+    """(vs, f, P, ∇f, ∇f(P)) honouring any fixed function/point from the lesson.
+
+    A drawn f and P must give a nonzero, rational, small ∇f(P); a fixed one only a nonzero one
+    (the teacher chose it, irrational values and all).
+    """
     vs = variables(params)
     if fixed and "function" in fixed:
-        f = parse(fixed["function"], tuple(str(v) for v in vs))
-        P = Pt(*[sp.Integer(c) for c in fixed["point"]]) if "point" in fixed else None
-        if P is None:
-            _, P, _, _ = point_function(rng, params, vs)
-        grad = Vec(*[sp.diff(f, v) for v in vs])
-        g = Vec(*at(grad, vs, P))
-        return vs, f, P, grad, g
-    f, P, grad, g = point_function(rng, params, vs, params.forms)
+        f = parse_formula(fixed["function"], tuple(str(v) for v in vs))
+    else:
+        f = random_form(rng, vs, params.coefficients, params.degree, rng.choice(list(params.forms)))
+    if fixed and "point" in fixed:
+        P = Pt(*[sp.Integer(c) for c in fixed["point"]])
+    else:
+        P = random_point(rng, params, vs)
+    grad = gradient(f, vs)
+    g = Vec(*at(grad, vs, P))
+    if all(c == 0 for c in g):
+        raise Rejected("∇f(P) = 0: no direction to ask about")
+    if not fixed:
+        if not all(c.is_Rational for c in g):
+            raise Rejected("∇f(P) is not rational")
+        if max(abs(c) for c in g) > 30:
+            raise Rejected("∇f(P) has unteachably large components")
     return vs, f, P, grad, g
 
 

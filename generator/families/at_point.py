@@ -4,7 +4,6 @@ from __future__ import annotations
 import sympy as sp
 
 from .. import verify as V
-from ..mathparse import parse_formula
 from ..problem import GRAD_F_AT_P, Problem, Pt, Vec, rich
 from ._common import at, d, distinct_distractors
 from ._point import PointParams, figure, gradient_steps, setting, setup
@@ -16,7 +15,7 @@ class AtPointFamily:
     Params = PointParams
 
     def generate(self, rng, params, fixed=None) -> Problem:
-        vs, f, P, grad, g = setup(rng, params, fixed, parse_formula)
+        vs, f, P, grad, g = setup(rng, params, fixed)
         wrong_point = Pt(*reversed(P)) if len(set(P)) > 1 else Pt(*[c + 1 for c in P])
         candidates = [
             d(Vec(*reversed(g)), "partials_swapped", "The components are in the wrong order."),

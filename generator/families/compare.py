@@ -6,7 +6,6 @@ import sympy as sp
 from pydantic import Field
 
 from .. import verify as V
-from ..mathparse import parse_formula
 from ..problem import DU_F, GRAD_F_AT_P, Dot, Equals, Problem, Vec, rich
 from ._common import Rejected, d, dot, norm, random_integer_direction
 from ._point import PointParams, figure, gradient_steps, setting, setup
@@ -23,7 +22,7 @@ class CompareFamily:
     Params = Params
 
     def generate(self, rng, params, fixed=None) -> Problem:
-        vs, f, P, grad, g = setup(rng, params, fixed, parse_formula)
+        vs, f, P, grad, g = setup(rng, params, fixed)
         dirs = []
         while len(dirs) < params.choices:
             v = Vec(*[c * rng.choice((1, 2)) for c in random_integer_direction(rng, len(vs))])

@@ -8,7 +8,6 @@ import sympy as sp
 from pydantic import Field, model_validator
 
 from .. import verify as V
-from ..mathparse import parse_formula
 from ..problem import DU_F, GRAD_F_AT_P, U_HAT, Dot, Equals, Norm, Over, Problem, Vec, rich
 from ._common import (SPECIAL_ANGLES, Rejected, at, d, distinct_distractors, dot, norm, normalise,
                       random_integer_direction)
@@ -41,7 +40,7 @@ class DirectionalFamily:
     Params = Params
 
     def generate(self, rng, params, fixed=None) -> Problem:
-        vs, f, P, grad, g = setup(rng, params, fixed, parse_formula)
+        vs, f, P, grad, g = setup(rng, params, fixed)
         forms = [m for m in params.direction_as if not (m == "angle" and len(vs) == 3)]
         form = rng.choice(forms)
         if fixed and "direction" in fixed:

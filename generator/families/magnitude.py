@@ -7,7 +7,6 @@ import mpmath
 import sympy as sp
 
 from .. import verify as V
-from ..mathparse import parse_formula
 from ..problem import GRAD_F_AT_P, Equals, Norm, Problem, Root, rich
 from ._common import at, d, distinct_distractors, norm
 from ._point import PointParams, figure, gradient_steps, setting, setup
@@ -18,7 +17,7 @@ class MagnitudeFamily:
     Params = PointParams
 
     def generate(self, rng, params, fixed=None) -> Problem:
-        vs, f, P, grad, g = setup(rng, params, fixed, parse_formula)
+        vs, f, P, grad, g = setup(rng, params, fixed)
         answer = sp.radsimp(norm(g))
         squares = sum(c**2 for c in g)
         steps = gradient_steps(vs, f, P, grad, g)

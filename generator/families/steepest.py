@@ -10,7 +10,6 @@ import sympy as sp
 from pydantic import Field
 
 from .. import verify as V
-from ..mathparse import parse_formula
 from ..problem import GRAD_F_AT_P, U_HAT, Equals, Norm, Over, Problem, Vec, rich
 from ._common import d, distinct_distractors, norm, normalise
 from ._point import PointParams, figure, gradient_steps, setting, setup
@@ -26,7 +25,7 @@ class SteepestFamily:
     Params = Params
 
     def generate(self, rng, params, fixed=None) -> Problem:
-        vs, f, P, grad, g = setup(rng, params, fixed, parse_formula)
+        vs, f, P, grad, g = setup(rng, params, fixed)
         ask = rng.choice(params.ask)
         sign = 1 if ask == "ascent" else -1
         u = Vec(*[sign * c for c in normalise(g)])

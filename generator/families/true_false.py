@@ -5,7 +5,6 @@ import mpmath
 import sympy as sp
 
 from .. import verify as V
-from ..mathparse import parse_formula
 from ..problem import GRAD_F_AT_P, Equals, Norm, Problem, Vec, rich
 from ._common import d, dot, norm, random_integer_direction
 from ._point import PointParams, gradient_steps, setting, setup
@@ -18,7 +17,7 @@ class TrueFalseFamily:
     Params = PointParams
 
     def generate(self, rng, params, fixed=None) -> Problem:
-        vs, f, P, grad, g = setup(rng, params, fixed, parse_formula)
+        vs, f, P, grad, g = setup(rng, params, fixed)
         kind = rng.choice(KINDS if len(vs) == 2 else KINDS[:3])
         want_true = rng.random() < 0.5
         steps = gradient_steps(vs, f, P, grad, g)

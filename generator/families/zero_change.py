@@ -7,7 +7,6 @@ import mpmath
 from pydantic import Field
 
 from .. import verify as V
-from ..mathparse import parse_formula
 from ..problem import GRAD_F_AT_P, U_HAT, Dot, Equals, Problem, Vec, rich
 from ._common import d, distinct_distractors, normalise
 from ._point import PointParams, figure, gradient_steps, setting, setup
@@ -22,7 +21,7 @@ class ZeroChangeFamily:
     Params = Params
 
     def generate(self, rng, params, fixed=None) -> Problem:
-        vs, f, P, grad, g = setup(rng, params, fixed, parse_formula)
+        vs, f, P, grad, g = setup(rng, params, fixed)
         u = normalise(Vec(-g[1], g[0]))
         if u[0] < 0 or (u[0] == 0 and u[1] < 0):
             u = Vec(*[-c for c in u])

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 from ..families._common import numeric
 from ..generate import Generated
-from ._content import answer_html, prompt_html, solution_html, value_html
 from ..mathfmt import render
+from ._content import answer_html, prompt_html, solution_html, value_html
 
 TOLERANCES = ((0.01, 2), (0.001, 3))   # (margin, decimals asked for)
 TINY = 1e-4                            # Canvas rounds numbers below this to 0
@@ -45,6 +45,64 @@ class Question:
     components: tuple[int, ...] = ()
     choices: tuple[Choice, ...] = ()
     truth: bool | None = None
+
+
+@dataclass(frozen=True)
+class Pool:
+    """All variants of one randomized problem: a Canvas question group, a Moodle category."""
+    key: str                       # lesson/item/spec
+    label: str
+    points: float
+    members: tuple[Generated, ...]
+
+
+@dataclass(frozen=True)
+class Essay:
+    key: tuple[str, ...]
+    label: str
+    prompt: str
+    model_answer: str
+    points: float
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A true/false statement from the lesson text."""
+    key: tuple[str, ...]
+    label: str
+    statement: str
+    answer: bool
+    reason: str
+    points: float
+
+
+def quiz_parts(lb) -> list[Pool | Essay | Statement]:
+    """The lesson as LMS questions, in lesson order, with the points each is worth."""
+    lesson, quiz_points = lb.lesson, lb.lesson.quiz.points
+    members: dict[str, list] = {}
+    for g in lb.problems:
+        members.setdefault(g.slot.group, []).append(g)
+
+    def pools(item, points):
+        return [Pool(f"{lesson.id}/{item.id}/{spec.id}", f"{item.id}{spec.id} {spec.family}", points,
+                     tuple(members[f"{lesson.id}/{item.id}/{spec.id}"])) for spec in item.problems]
+
+    def essay(item, points):
+        return Essay((lesson.id, item.id, "essay"), f"{item.id} (explain)", item.prompt, item.model_answer, points)
+
+    parts: list = []
+    for item in lesson.exercises:
+        points = lesson.level(item.level).points
+        parts += pools(item, points) + ([essay(item, points)] if item.model_answer else [])
+    for tf in lesson.quiz.true_false:
+        points = quiz_points.get("true_false", 1)
+        parts.append(Statement((lesson.id, tf.id, "statement"), f"{tf.id} (true/false)", tf.statement,
+                               tf.answer, tf.reason, points))
+        parts += pools(tf, points)
+    parts += [essay(c, quiz_points.get("conceptual", 2)) for c in lesson.quiz.conceptual]
+    for c in lesson.quiz.coding:
+        parts += pools(c, quiz_points.get("coding", 2))
+    return parts
 
 
 def figures(lb, options):

@@ -14,8 +14,7 @@ from ..figures import render_png
 
 from ._content import esc
 from ._xml import ident, sub, tostring
-from .lms import accepted_spellings, figure_html, figures, question  # noqa: F401 (figures: prefetch hook)
-from .qti import level_points
+from .lms import Essay, Pool, Statement, figure_html, figures, question, quiz_parts  # noqa: F401 (figures: prefetch hook)
 
 ALLOWED_FRACTIONS = ("100", "90", "83.33333", "80", "75", "70", "66.66667", "60", "50", "40", "33.33333", "30",
                      "25", "20", "16.66667", "14.28571", "12.5", "11.11111", "10", "5", "0")
@@ -113,38 +112,17 @@ def render(lb, options) -> dict[str, bytes]:
     lesson = lb.lesson
     root = etree.Element("quiz")
     top = _cat_name(f"Lesson {lesson.number} {lesson.title}")
-    groups: dict[str, list] = {}
-    for g in lb.problems:
-        groups.setdefault(g.slot.group, []).append(g)
-
-    def emit_group(item_id, spec):
-        gid = f"{lesson.id}/{item_id}/{spec.id}"
-        members = groups[gid]
-        label = f"{item_id}{spec.id} {spec.family}"
-        category(root, f"{top}/{_cat_name(label)}", ident(gid, prefix="cat-"))
-        for g in members:
-            problem_question(root, g, f"{label} v{g.slot.variant}", level_points(lesson, g), options.lms_figures)
-
-    concept_items = []
-    for item in lesson.exercises:
-        for spec in item.problems:
-            emit_group(item.id, spec)
-        if item.model_answer:
-            concept_items.append((item, lesson.level(item.level).points))
-    for tf in lesson.quiz.true_false:
-        for spec in tf.problems:
-            emit_group(tf.id, spec)
-    for c in lesson.quiz.coding:
-        for spec in c.problems:
-            emit_group(c.id, spec)
+    parts = quiz_parts(lb)
+    for pool in (p for p in parts if isinstance(p, Pool)):
+        category(root, f"{top}/{_cat_name(pool.label)}", ident(pool.key, prefix="cat-"))
+        for g in pool.members:
+            problem_question(root, g, f"{pool.label} v{g.slot.variant}", pool.points, options.lms_figures)
     category(root, f"{top}/Conceptual and true-false", ident(lesson.id, "concepts", prefix="cat-"))
-    for item, pts in concept_items + [(c, lesson.quiz.points.get("conceptual", 2)) for c in lesson.quiz.conceptual]:
-        essay(root, f"{item.id} (explain)", item.prompt, item.model_answer, pts,
-              ident(lesson.id, item.id, "essay", prefix="gen-"))
-    for tf in lesson.quiz.true_false:
-        q = base(root, "truefalse", f"{tf.id} (true/false)", f"<p>{esc(tf.statement)}</p>",
-                 f"<p>{esc(tf.reason)}</p>", lesson.quiz.points.get("true_false", 1),
-                 ident(lesson.id, tf.id, "statement", prefix="gen-"))
+    for e in (p for p in parts if isinstance(p, Essay)):
+        essay(root, e.label, e.prompt, e.model_answer, e.points, ident(*e.key, prefix="gen-"))
+    for tf in (p for p in parts if isinstance(p, Statement)):
+        q = base(root, "truefalse", tf.label, f"<p>{esc(tf.statement)}</p>", f"<p>{esc(tf.reason)}</p>",
+                 tf.points, ident(*tf.key, prefix="gen-"))
         for value in ("true", "false"):
             right = (value == "true") == tf.answer
             answer(q, "100" if right else "0", value, esc(tf.reason), fmt="moodle_auto_format")

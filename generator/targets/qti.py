@@ -14,22 +14,15 @@ from urllib.parse import quote
 from lxml import etree
 
 from ..figures import render_png
-from ..lesson import Lesson
 from ._content import esc
 from ._xml import ident, points, sub, tostring
 from .anki import zip_bytes
-from .lms import accepted_spellings, figure_html, figures, question  # noqa: F401 (figures: prefetch hook)
+from .lms import Essay, Statement, accepted_spellings, figure_html, figures, question, quiz_parts  # noqa: F401 (figures: prefetch hook)
 
 QTI_NS = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
 CP_NS = "http://www.imsglobal.org/xsd/imscp_v1p1"
 META_NS = "http://canvas.instructure.com/xsd/cccv1p0"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
-
-
-def level_points(lesson: Lesson, g) -> float:
-    if g.slot.level is not None:
-        return lesson.level(g.slot.level).points
-    return lesson.quiz.points.get(g.slot.section, 1)
 
 
 def canvas_math_images(text: str) -> str:
@@ -148,20 +141,20 @@ class _Writer:
                 self.feedback(item, f"{aid}_fb", fb)
         return item
 
-    def essay_item(self, parent, item_id, title, prompt, model_answer, pts):
-        item = sub(parent, "item", ident=ident(item_id), title=title)
-        self.metadata(item, "essay_question", pts)
+    def essay_item(self, parent, e):
+        item = sub(parent, "item", ident=ident(*e.key), title=e.label)
+        self.metadata(item, "essay_question", e.points)
         pres = sub(item, "presentation")
-        self.mattext(pres, f"<p>{esc(prompt)}</p>")
+        self.mattext(pres, f"<p>{esc(e.prompt)}</p>")
         sub(sub(sub(pres, "response_str", ident="response1", rcardinality="Single"), "render_fib"),
             "response_label", ident="answer1", rshuffle="No")
         self.resprocessing(item)
-        self.feedback(item, "general_fb", f"<p>Model answer: {esc(model_answer)}</p>")
+        self.feedback(item, "general_fb", f"<p>Model answer: {esc(e.model_answer)}</p>")
 
-    def fixed_tf_item(self, parent, lesson, tf, pts):
-        item = sub(parent, "item", ident=ident(lesson.id, tf.id, "statement"), title=f"{tf.id} (true/false)")
-        ids = [ident(lesson.id, tf.id, v, prefix="a") for v in ("true", "false")]
-        self.metadata(item, "true_false_question", pts, ",".join(ids))
+    def statement_item(self, parent, tf):
+        item = sub(parent, "item", ident=ident(*tf.key), title=tf.label)
+        ids = [ident(*tf.key, v, prefix="a") for v in ("true", "false")]
+        self.metadata(item, "true_false_question", tf.points, ",".join(ids))
         pres = sub(item, "presentation")
         self.mattext(pres, f"<p>{esc(tf.statement)}</p>")
         rc = sub(sub(pres, "response_lid", ident="response1", rcardinality="Single"), "render_choice")
@@ -186,45 +179,19 @@ def assessment_xml(lb, options, assessment_id) -> tuple[bytes, float, dict]:
     sub(field, "fieldentry", "1")
     top = sub(assessment, "section", ident="root_section")
     total = 0.0
-    groups: dict[str, list] = {}
-    for g in lb.problems:
-        groups.setdefault(g.slot.group, []).append(g)
-
-    def group(gid, members, title):
-        nonlocal total
-        pts = level_points(lesson, members[0])
-        section = sub(top, "section", ident=ident(gid, prefix="s"), title=title)
-        sel = sub(sub(section, "selection_ordering"), "selection")
-        sub(sel, "selection_number", "1")
-        sub(sub(sel, "selection_extension"), "points_per_item", points(pts))
-        for g in members:
-            w.problem_item(section, g, f"{title} v{g.slot.variant}", pts)
-        total += pts
-
-    for item in lesson.exercises:
-        for spec in item.problems:
-            gid = f"{lesson.id}/{item.id}/{spec.id}"
-            group(gid, groups[gid], f"{item.id}{spec.id} {spec.family}")
-        if item.model_answer:
-            pts = lesson.level(item.level).points
-            w.essay_item(top, f"{lesson.id}/{item.id}/essay", f"{item.id} (explain)", item.prompt,
-                         item.model_answer, pts)
-            total += pts
-    for tf in lesson.quiz.true_false:
-        pts = lesson.quiz.points.get("true_false", 1)
-        w.fixed_tf_item(top, lesson, tf, pts)
-        total += pts
-        for spec in tf.problems:
-            gid = f"{lesson.id}/{tf.id}/{spec.id}"
-            group(gid, groups[gid], f"{tf.id}{spec.id} {spec.family}")
-    for c in lesson.quiz.conceptual:
-        pts = lesson.quiz.points.get("conceptual", 2)
-        w.essay_item(top, f"{lesson.id}/{c.id}/essay", c.id, c.prompt, c.model_answer, pts)
-        total += pts
-    for c in lesson.quiz.coding:
-        for spec in c.problems:
-            gid = f"{lesson.id}/{c.id}/{spec.id}"
-            group(gid, groups[gid], f"{c.id}{spec.id} {spec.family}")
+    for part in quiz_parts(lb):
+        total += part.points
+        if isinstance(part, Essay):
+            w.essay_item(top, part)
+        elif isinstance(part, Statement):
+            w.statement_item(top, part)
+        else:
+            section = sub(top, "section", ident=ident(part.key, prefix="s"), title=part.label)
+            sel = sub(sub(section, "selection_ordering"), "selection")
+            sub(sel, "selection_number", "1")
+            sub(sub(sel, "selection_extension"), "points_per_item", points(part.points))
+            for g in part.members:
+                w.problem_item(section, g, f"{part.label} v{g.slot.variant}", part.points)
     return tostring(root), total, w.images
 
 
