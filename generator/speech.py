@@ -356,8 +356,10 @@ def speak(expr) -> str:
     return _SPEECH.doprint(_as_sympy(expr))
 
 
-# Notation that family prose writes inline ("divide by |∇f(P)|"), spoken; longest first so
-# "|∇f(P)|²" is not read as "|∇f(P)|" followed by a stray "²".
+# Notation that family prose writes inline ("divide by |∇f(P)|"), spoken, so alt text never holds a
+# glyph a screen reader would skip or spell out. Literal replacements, longest first, so "|∇f(P)|²"
+# is not read as "|∇f(P)|" and a stray "²". (Better still, families could pass such notation as
+# math; then the printer speaks it and this table shrinks.)
 PROSE_NOTATION = sorted({
     "|∇f(P)|²": "the square of the length of the gradient of f at P",
     "|∇f(P)|": "the length of the gradient of f at P",
@@ -387,7 +389,8 @@ def speak_prose(text: str) -> str:
 
 @lru_cache(maxsize=1 << 16, typed=True)
 def speak_rich(parts) -> str:
-    """A Rich tuple (or a plain string) as one spoken string: prose kept, math spoken."""
+    """A Rich tuple (or a plain string) as one spoken string: math spoken, prose kept except for
+    the inline notation in PROSE_NOTATION ("|∇f(P)|" → "the length of the gradient of f at P")."""
     if isinstance(parts, str):
         parts = (parts,)
     return "".join(speak_prose(p) if isinstance(p, str) else speak(p.expr if isinstance(p, Math) else p)
@@ -417,7 +420,8 @@ def direction_words(vx, vy) -> str:
         return _COMPASS[sector]
     if sector in (0, 4):
         return f"{_COMPASS[sector]} and slightly {'up' if vy > 0 else 'down'}"
-    return f"{_COMPASS[sector].replace('straight ', '')} and slightly {'to the right' if vx > 0 else 'to the left'}"
+    side = "to the right" if vx > 0 else "to the left"
+    return f"{_COMPASS[sector].replace('straight ', '')} and slightly {side}"
 
 
 def _relation(v, g) -> str:
@@ -425,9 +429,11 @@ def _relation(v, g) -> str:
     dot = sp.expand(v[0] * g[0] + v[1] * g[1])
     cross = sp.expand(v[0] * g[1] - v[1] * g[0])
     if cross == 0:
-        return "the same way as the gradient" if dot > 0 else "opposite to the gradient, so f decreases fastest along it"
+        return ("the same way as the gradient, so f increases fastest along it" if dot > 0
+                else "opposite to the gradient, so f decreases fastest along it")
     if dot == 0:
-        return "along the level curve through P, at right angles to the gradient, so f does not change along it to first order"
+        return ("along the level curve through P, at right angles to the gradient, so f does not change "
+                "along it to first order")
     cosine = float(dot) / math.hypot(float(v[0]), float(v[1])) / math.hypot(float(g[0]), float(g[1]))
     degrees = round(math.degrees(math.acos(max(-1.0, min(1.0, cosine)))))
     return f"about {degrees} degrees from the gradient, so f {'increases' if dot > 0 else 'decreases'} along it"
@@ -441,48 +447,43 @@ def _field_sentence(f, x, y, P) -> str:
     """What the field arrows show: the gradient's direction everywhere, longer where f changes
     faster, where on the plot they are longest and shortest, and where they vanish (on the
     11 × 11 grid figures.py draws, 2.5 units either side of P)."""
-    import numpy as np
+    from .verify import float_function      # cheaper than lambdify for 121 points
     gx, gy = sp.diff(f, x), sp.diff(f, y)
     head = ("Field arrows on a grid point in the gradient's direction, across the contour lines, and are "
             "longer where f changes faster")
     if not (gx.free_symbols | gy.free_symbols) & {x, y}:
         return head + "; here they all have the same length, because the gradient is the same everywhere."
+    fx, fy = float_function(gx, (x, y)), float_function(gy, (x, y))
     px, py = (float(c) for c in P)
-    steps = np.linspace(-2.5, 2.5, 11)
-    qx, qy = np.meshgrid(px + steps, py + steps)
-    fx, fy = (sp.lambdify((x, y), c, "numpy") for c in (gx, gy))
-    size = np.hypot(np.broadcast_to(fx(qx, qy), qx.shape).astype(float),
-                    np.broadcast_to(fy(qx, qy), qx.shape).astype(float))
-    lo, hi = float(size.min()), float(size.max())
+    offsets = [k / 2 - 2.5 for k in range(11)]
+    size = {(dx, dy): math.hypot(fx(px + dx, py + dy), fy(px + dx, py + dy)) for dx in offsets for dy in offsets}
+    lo, hi = min(size.values()), max(size.values())
     if hi - lo <= 0.05 * hi:
         return head + "; here they are all about the same length."
-    longest = np.nonzero(size >= hi * (1 - 1e-9))
-    zeros = np.nonzero(size <= hi * 1e-12)
-    if len(zeros[0]) == 1:
+    longest = [c for c, v in size.items() if v >= hi * (1 - 1e-9)]
+    zeros = [c for c, v in size.items() if v <= hi * 1e-12]
+    if len(zeros) == 1:
         # The gradient vanishes on the grid (a critical point): name the point, exactly, because
         # the grid's coordinates are P's integers plus multiples of one half.
-        r, c = int(zeros[0][0]), int(zeros[1][0])
-        spot = Pt(*(sp.Integer(round(2 * v)) / 2 for v in (px + steps[c], py + steps[r])))
+        (dx, dy), = zeros
+        spot = Pt(*(sp.Integer(round(2 * v)) / 2 for v in (px + dx, py + dy)))
         where = "at P" if spot == Pt(*P) else f"at {speak(spot)}"
-        far = _where(longest, steps)
-        if far != "all around the edges" and math.dist(_centre(longest, steps), (steps[c], steps[r])) < 1.5:
+        far = _where(longest)
+        if far != "all around the edges" and math.dist(_centre(longest), (dx, dy)) < 1.5:
             return f"{head}: longest close around the point where they shrink to nothing, {where}."
         return f"{head}: longest {far}, shrinking to nothing {where}."
-    shortest = np.nonzero(size <= lo + hi * 1e-9)
-    return f"{head}: longest {_where(longest, steps)} and shortest {_where(shortest, steps)}."
+    shortest = [c for c, v in size.items() if v <= lo + hi * 1e-9]
+    return f"{head}: longest {_where(longest)} and shortest {_where(shortest)}."
 
 
-def _centre(cells, steps) -> tuple[float, float]:
-    rows, cols = cells
-    return float(steps[cols].mean()), float(steps[rows].mean())
+def _centre(cells) -> tuple[float, float]:
+    return sum(c[0] for c in cells) / len(cells), sum(c[1] for c in cells) / len(cells)
 
 
-def _where(cells, steps) -> str:
-    """Where on the plot a set of grid cells lies, in words ("toward the upper left")."""
-    import numpy as np
-    rows, cols = cells
-    dx, dy = _centre(cells, steps)
-    spread = float(np.hypot(steps[cols] - dx, steps[rows] - dy).max())
+def _where(cells) -> str:
+    """Where on the plot a set of grid offsets from P lies, in words ("toward the upper left")."""
+    dx, dy = _centre(cells)
+    spread = max(math.dist(c, (dx, dy)) for c in cells)
     if abs(dx) < 0.85 and abs(dy) < 0.85 and spread > 1.5:
         return "all around the edges"
     region = _REGIONS[(dy > -0.85) + (dy > 0.85)][(dx > -0.85) + (dx > 0.85)]
@@ -524,9 +525,9 @@ def _describe(spec, blank) -> str:
                          f"the bold level curve through P is where f equals {level}.")
         return " ".join(sentences)
     drawn = any(label == GRAD_F_AT_P.name for label, _ in arrows)
-    sentences.append(f"{'The arrow for the' if drawn else 'The'} gradient of f at P{'' if drawn else ', not drawn,'} "
-                     f"points {direction_words(*g)}, perpendicular to the level curve through P, which is drawn "
-                     f"bold and is where f equals {level}; the gradient there is {speak(g)}.")
+    subject = "The arrow for the gradient of f at P" if drawn else "The gradient of f at P, not drawn,"
+    sentences.append(f"{subject} points {direction_words(*g)}, perpendicular to the level curve through P, which "
+                     f"is drawn bold and is where f equals {level}; the gradient there is {speak(g)}.")
     others = [f"the arrow {spell_name(label)} points {direction_words(*v)}, {_relation(v, g)}: it is {speak(v)}"
               for label, v in arrows if label != GRAD_F_AT_P.name]
     if others:
