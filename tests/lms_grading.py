@@ -28,7 +28,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from lxml import etree
 
 
-class ImportError_(ValueError):
+class ImportRejected(ValueError):
     """The LMS importer would reject this item (Moodle: the question is skipped with an error)."""
 
 
@@ -275,7 +275,7 @@ def moodle_questions(xml_bytes: bytes) -> list[MoodleQuestion]:
             continue
         reader = _MOODLE_READERS.get(qtype)
         if reader is None:
-            raise ImportError_(f"question type {qtype!r} is not modelled (question {_text(q, 'name/text')!r})")
+            raise ImportRejected(f"question type {qtype!r} is not modelled (question {_text(q, 'name/text')!r})")
         question = reader(q)
         question.category = category
         out.append(question)
@@ -306,7 +306,7 @@ def _read_numerical(q) -> MoodleQuestion:
         answers.append(NumericalAnswer(text, float(_text(a, "tolerance", "0") or 0), _fraction(a),
                                        _text(a, "feedback/text")))
     if q.find("units/unit") is not None:
-        raise ImportError_(f"{mq.name}: numerical units are not modelled")
+        raise ImportRejected(f"{mq.name}: numerical units are not modelled")
     mq.numerical_answers = tuple(answers)
     return mq
 
@@ -353,7 +353,7 @@ def _read_multianswer(q) -> MoodleQuestion:
                                "generalfeedback": _files(q.find("generalfeedback"))})
     problems = cloze_validate(subs)
     if problems:
-        raise ImportError_(f"Moodle rejects cloze {mq.name!r}: " + "; ".join(problems))
+        raise ImportRejected(f"Moodle rejects cloze {mq.name!r}: " + "; ".join(problems))
     return mq
 
 
@@ -405,7 +405,7 @@ def cloze_extract(text: str) -> tuple[str, list[ClozeSubquestion]]:
         weight = int(m.group(1)) if m.group(1) != "" else 1          # "empty = 1", integers only
         type_name = m.group(2)
         if type_name not in _CLOZE_TYPES:
-            raise ImportError_(f"cloze subquestion type {type_name} is not modelled")
+            raise ImportRejected(f"cloze subquestion type {type_name} is not modelled")
         kind, shuffle, layout = _CLOZE_TYPES[type_name]
         answers = []
         rest = m.group(3)
@@ -769,7 +769,7 @@ def canvas_questions(zip_bytes: bytes, strip_web_resources: bool = False) -> lis
         elif r.get("type") == "webcontent":
             files += [f.get("href") for f in r.findall(f"{CP}file")]
     if assessment is None:
-        raise ImportError_("imsmanifest.xml has no imsqti_xmlv1p2 resource: Canvas finds no quiz")
+        raise ImportRejected("imsmanifest.xml has no imsqti_xmlv1p2 resource: Canvas finds no quiz")
     root = etree.fromstring(zf.read(assessment))
     out: list[CanvasQuestion] = []
     top = root.find(f"{_q('assessment')}/{_q('section')}")
@@ -813,7 +813,7 @@ def canvas_item(item, files=(), strip_web_resources=False) -> CanvasQuestion:
     md = _metadata(item)
     qtype = md.get("question_type", "").lower()
     if qtype not in CANVAS_TYPES:
-        raise ImportError_(f"item {item.get('ident')}: question_type {qtype!r} is not one Canvas knows")
+        raise ImportRejected(f"item {item.get('ident')}: question_type {qtype!r} is not one Canvas knows")
     points = max(float(md.get("points_possible") or 1), 0.0)
     pres = item.find(_q("presentation"))
     text, _ = _mattext(pres)
