@@ -100,6 +100,9 @@ def build(seed, out, only, lessons, variants, anki_variants, copies, canvas_math
                 click.echo(f"  {out / rel}")
 
 
+INIT_COPIES = {"lesson_data": "*.yaml", "templates": "**/*"}     # shipped folder -> the files gen init copies
+
+
 @cli.command()
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path), default=Path("."), required=False)
 @click.option("--no-templates", is_flag=True,
@@ -116,8 +119,9 @@ def init(folder, no_templates):
       gen init my-course && cd my-course && gen build --seed 42
       gen init --no-templates            # only lesson_data/, in this folder
     """
-    copies = [(src, folder / name / rel) for name in ("lesson_data",) + (() if no_templates else ("templates",))
-              for src, rel in _files(shipped(name), "*.yaml" if name == "lesson_data" else "**/*")]
+    wanted = {name: pattern for name, pattern in INIT_COPIES.items() if not (no_templates and name == "templates")}
+    copies = [(src, folder / name / rel)
+              for name, pattern in wanted.items() for src, rel in _files(shipped(name), pattern)]
     clash = [str(dest) for _, dest in copies if dest.exists()]
     if clash:
         shown = ", ".join(clash[:3]) + (f" and {len(clash) - 3} more" if len(clash) > 3 else "")

@@ -34,15 +34,14 @@ def require_schemas(environ=os.environ, default=DEFAULT_SCHEMAS) -> Path:
     if explicit:
         pytest.fail(f"{SCHEMAS_ENV}={explicit} lacks {', '.join(missing)}: point it at the folder holding "
                     "qti12/, cp11/ and xml.xsd.", pytrace=False)
-    _unavailable(f"IMS schemas not found ({default} is missing and {SCHEMAS_ENV} is unset): only this "
-                 f"schema validation is skipped. Set {SCHEMAS_ENV} to a folder holding qti12/, cp11/ and xml.xsd.",
-                 environ)
+    _unavailable(f"IMS schemas not found ({default} is missing and {SCHEMAS_ENV} is unset).",
+                 f"set {SCHEMAS_ENV} to a folder holding qti12/, cp11/ and xml.xsd.", environ)
 
 
-def _unavailable(reason: str, environ) -> None:
+def _unavailable(problem: str, fix: str, environ) -> None:
     if in_ci(environ):
-        pytest.fail(f"CI is set, so the schema check may not be skipped. {reason}", pytrace=False)
-    pytest.skip(reason)
+        pytest.fail(f"{problem} CI is set, so the schema validation may not be skipped: {fix}", pytrace=False)
+    pytest.skip(f"{problem} Only this schema validation is skipped; to run it, {fix}")
 
 
 @functools.cache
@@ -50,7 +49,7 @@ def _schema(folder: Path, xsd: str):
     try:
         import xmlschema
     except ImportError:
-        _unavailable("xmlschema is not installed (pip install -e '.[test]').", os.environ)
+        _unavailable("xmlschema is not installed.", "pip install -e '.[test]'.", os.environ)
     local = {"http://www.w3.org/2001/03/xml.xsd": folder / "xml.xsd",
              "http://www.w3.org/2001/xml.xsd": folder / "xml.xsd",
              "http://www.imsglobal.org/xsd/imsmd_v1p2p2.xsd": folder / "cp11" / "imsmd_v1p2p2.xsd"}

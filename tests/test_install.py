@@ -19,33 +19,30 @@ from .conftest import ROOT, SCHEMA_FILES, SCHEMAS_ENV, in_ci, require_schemas
 SHIPPED_LESSON = "lesson-1.2.32.yaml"
 
 
-def _run(args, cwd, timeout=300, **env):
-    """Run a command as a user would: without CI, GEN_IMS_SCHEMAS or PYTHONPATH from this run."""
+def _run(args, cwd, timeout=300):
+    """Run a command as a user would: without CI, GEN_IMS_SCHEMAS, PYTHONPATH or pytest's settings."""
     clean = {k: v for k, v in os.environ.items()
-             if k not in ("CI", SCHEMAS_ENV, "PYTHONPATH", "PYTEST_ADDOPTS") and not k.startswith("PYTEST_")}
-    return subprocess.run([str(a) for a in args], cwd=cwd, env={**clean, **env}, capture_output=True,
-                          text=True, timeout=timeout)
-
-
-def _git(*args, cwd=ROOT) -> str:
-    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
-    return done.stdout
+             if k not in ("CI", SCHEMAS_ENV, "PYTHONPATH") and not k.startswith("PYTEST_")}
+    return subprocess.run([str(a) for a in args], cwd=cwd, env=clean, capture_output=True, text=True,
+                          timeout=timeout)
 
 
 @pytest.fixture(scope="module")
-def head() -> str:
-    """The commit under test; these tests need a git checkout (CI always has one)."""
-    if shutil.which("git") is None or subprocess.run(["git", "rev-parse"], cwd=ROOT,
-                                                     capture_output=True).returncode != 0:
-        (pytest.fail if in_ci() else pytest.skip)("not a git checkout: cannot clone it")
-    return _git("rev-parse", "HEAD").strip()
+def tracked() -> list[str]:
+    """The files git tracks; these tests need a git checkout (CI always has one)."""
+    listed = (subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True)
+              if shutil.which("git") else None)
+    if listed is None or listed.returncode != 0:
+        (pytest.fail if in_ci() else pytest.skip)("not a git checkout: cannot tell what a clone holds")
+    return [rel for rel in listed.stdout.split("\0") if rel and (ROOT / rel).is_file()]
 
 
-def _clone(commit: str, dest: Path) -> Path:
-    """A clone of `commit` in a folder with nothing beside it (no ../shared)."""
-    subprocess.run(["git", "clone", "-q", "--shared", "--no-checkout", str(ROOT), str(dest)],
-                   check=True, capture_output=True)
-    _git("checkout", "-q", commit, cwd=dest)
+def _clone(tracked: list[str], dest: Path) -> Path:
+    """What a clone holds (the tracked files, as they are in the working tree, so uncommitted edits
+    are tested too), in a folder with nothing beside it: no ../shared."""
+    for rel in tracked:
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / rel, dest / rel)
     return dest
 
 
@@ -86,10 +83,10 @@ def test_gen_ims_schemas_wins_over_the_default(tmp_path):
     assert require_schemas({}, default=chosen) == chosen
 
 
-def test_a_fresh_clone_skips_only_the_schema_checks(tmp_path, head):
+def test_a_fresh_clone_skips_only_the_schema_checks(tmp_path, tracked):
     """The schema-dependent tests, run in a clone with nothing beside it and neither CI nor
     GEN_IMS_SCHEMAS set: each one's other assertions pass, then its schema validation skips."""
-    clone = _clone(head, tmp_path / "clone")
+    clone = _clone(tracked, tmp_path / "clone")
     where = _run([sys.executable, "-c", "import generator; print(generator.__file__)"], cwd=clone)
     assert Path(where.stdout.strip()).is_relative_to(clone), where
     report = tmp_path / "junit.xml"
@@ -99,12 +96,13 @@ def test_a_fresh_clone_skips_only_the_schema_checks(tmp_path, head):
     results = _junit(report)
     assert len(results) >= 3, results
     for test, (outcome, message) in results.items():
-        assert outcome == "skipped" and SCHEMAS_ENV in message and "only this schema" in message, (test, message)
+        assert outcome == "skipped" and SCHEMAS_ENV in message and "Only this schema" in message, (test, message)
 
 
 @pytest.mark.slow
-def test_a_fresh_clone_passes_the_whole_suite(tmp_path, head):
-    clone = _clone(head, tmp_path / "clone")
+def test_a_git_clone_of_the_last_commit_passes_the_whole_suite(tmp_path, tracked):
+    clone = tmp_path / "clone"                          # a real clone, so its own git-based tests run too
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True, capture_output=True)
     run = _run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=clone, timeout=1800)
     assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-2000:]
 
@@ -126,14 +124,10 @@ def test_ci_runs_exactly_the_readme_test_line():
 # --- a regular install ------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory, head) -> Path:
-    """A wheel built from a copy of the working tree (tracked and new files), as `pip wheel .` does."""
+def wheel(tmp_path_factory, tracked) -> Path:
+    """`pip wheel .` in a clone (not in this checkout: building writes scratch files beside the source)."""
     tmp = tmp_path_factory.mktemp("wheel")
-    src = tmp / "src"
-    for rel in filter(None, _git("ls-files", "-z", "--cached", "--others", "--exclude-standard").split("\0")):
-        if (ROOT / rel).is_file():
-            (src / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / rel, src / rel)
+    src = _clone(tracked, tmp / "src")
     run = _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
                 "-w", tmp / "dist", src], cwd=tmp)
     assert run.returncode == 0, run.stderr[-3000:]
