@@ -39,7 +39,7 @@ def tracked() -> list[str]:
 
 def _clone(tracked: list[str], dest: Path) -> Path:
     """What a clone holds (the tracked files, as they are in the working tree, so uncommitted edits
-    are tested too), in a folder with nothing beside it: no ../shared."""
+    are tested too), in a folder with nothing beside it (so no schema folder either)."""
     for rel in tracked:
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / rel, dest / rel)
