@@ -8,13 +8,19 @@ from pathlib import Path
 import click
 
 from .errors import GenError
+from .resources import example_lessons, shipped
 
-HERE_LESSONS = Path(__file__).resolve().parent.parent / "lesson_data"
+LOCAL_LESSONS = Path("lesson_data")
 
 
-def default_lessons() -> Path:
-    local = Path("lesson_data")
-    return local if local.is_dir() else HERE_LESSONS
+def default_lessons(announce: bool = False) -> Path:
+    """./lesson_data when the current folder has one, else the example lesson shipped with gen."""
+    if LOCAL_LESSONS.is_dir():
+        return LOCAL_LESSONS
+    if announce:
+        click.echo("gen: no lesson_data/ folder here, so building the example lesson shipped with gen "
+                   "(`gen init` copies it out for you to edit).", err=True)
+    return example_lessons()
 
 
 lessons_option = click.option("--lessons", "lessons", type=click.Path(path_type=Path), default=None,
@@ -83,7 +89,7 @@ def build(seed, out, only, lessons, variants, anki_variants, copies, canvas_math
                       epoch_override=source_date_epoch())
     show = not quiet and sys.stderr.isatty()
     with _Progress(show) as progress:
-        files = run_build([lessons or default_lessons()], out, options, only, progress.step)
+        files = run_build([lessons or default_lessons(announce=not quiet)], out, options, only, progress.step)
     if not quiet:
         import json
         summary = json.loads(files["manifest.json"])["summary"]
@@ -92,6 +98,54 @@ def build(seed, out, only, lessons, variants, anki_variants, copies, canvas_math
         for rel in sorted(files):
             if rel.count("/") <= 1:
                 click.echo(f"  {out / rel}")
+
+
+INIT_COPIES = {"lesson_data": "*.yaml", "templates": "**/*"}     # shipped folder -> the files gen init copies
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path), default=Path("."), required=False)
+@click.option("--no-templates", is_flag=True,
+              help="Copy only the example lesson and keep using the templates shipped with gen.")
+def init(folder, no_templates):
+    """Copy the example lesson and the templates into FOLDER (default: here) for you to edit.
+
+    Writes FOLDER/lesson_data/ and FOLDER/templates/. `gen build` run in FOLDER uses them: the
+    lessons in ./lesson_data, and for each target the templates in ./templates/<target>/ (a whole
+    folder: keep every file in it) instead of the shipped ones. Existing files are never overwritten.
+
+    \b
+    Example:
+      gen init my-course && cd my-course && gen build --seed 42
+      gen init --no-templates            # only lesson_data/, in this folder
+    """
+    wanted = {name: pattern for name, pattern in INIT_COPIES.items() if not (no_templates and name == "templates")}
+    copies = [(src, folder / name / rel)
+              for name, pattern in wanted.items() for src, rel in _files(shipped(name), pattern)]
+    clash = [str(dest) for _, dest in copies if dest.exists()]
+    if clash:
+        shown = ", ".join(clash[:3]) + (f" and {len(clash) - 3} more" if len(clash) > 3 else "")
+        raise GenError(f"{shown} already exist{'s' if len(clash) == 1 else ''}; gen init never overwrites, "
+                       "so nothing was written.",
+                       fix="choose a new or empty folder (gen init NEW-FOLDER), or move those files away first.")
+    import shutil
+    for src, dest in copies:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dest)
+    click.echo(f"Wrote {len(copies)} file{'' if len(copies) == 1 else 's'} into {folder}:")
+    for name in sorted({dest.relative_to(folder).parts[0] for _, dest in copies}):
+        click.echo(f"  {folder / name}/")
+    go = "" if folder == Path(".") else f"cd {folder} && "
+    click.echo(f"Next: edit lesson_data/*.yaml, then {go}gen build --seed 42 (gen uses ./lesson_data and "
+               "./templates when the folder it runs in has them).")
+
+
+def _files(root: Path, pattern: str):
+    """(file, path relative to root) for the files under root, skipping hidden files and caches."""
+    for path in sorted(root.glob(pattern)):
+        rel = path.relative_to(root)
+        if path.is_file() and not any(part.startswith(".") or part == "__pycache__" for part in rel.parts):
+            yield path, rel
 
 
 class _Progress:

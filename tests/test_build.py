@@ -129,7 +129,8 @@ def test_bad_cli_values_exit_2(tmp_path, args, words):
 
 
 def test_every_command_has_help_with_an_example():
-    for command in ("build", "validate", "schema", "list", "preview"):
+    assert {"build", "init", "validate", "schema", "list", "preview"} <= set(cli.commands)
+    for command in cli.commands:
         result = CliRunner().invoke(cli, [command, "--help"])
         assert result.exit_code == 0 and "Example" in result.output
 

@@ -26,9 +26,10 @@ import genanki
 
 from ..figures import figure_name, render_png
 from ..mathfmt import render as render_rich
+from ..resources import template_dir
 from ._content import answer_html, esc, mistakes_html, prompt_html, solution_html, source_text
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "anki"
+TEMPLATES = template_dir("anki")
 
 PROBLEM_MODEL_ID = 1735017429001
 CONCEPT_MODEL_ID = 1735017429002

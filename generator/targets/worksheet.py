@@ -20,9 +20,10 @@ from ..figures import alt_text, figure_name, render_png
 from ..mathfmt import render as render_rich, typst_text
 from ..mathparse import parse_formula
 from ..problem import GRAD_F_AT_P, P_SYM, Equals, Norm, Pt, Vec, X, Y, rich
+from ..resources import template_dir
 from ._content import answer_rich
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "worksheet"
+TEMPLATES = template_dir("worksheet")
 
 
 @dataclass
