@@ -244,7 +244,7 @@ def preview(family, seed, variables):
         raise GenError(f"unknown family '{family}'." + (f" Did you mean '{near[0]}'?" if near else ""),
                        fix=f"choose one of: {', '.join(FAMILY_MODULES)}.")
     from .families._common import Rejected
-    from .mathfmt import plain, render
+    from .mathfmt import render
     from .verify import verify
     fam = get_family(family)
     try:
@@ -253,22 +253,26 @@ def preview(family, seed, variables):
         params = fam.Params()
     for attempt in range(60):
         try:
-            problem = fam.generate(random.Random(f"{seed}/{attempt}"), params, None)
+            problem = fam.generate(random.Random(f"{seed}/{attempt}"), params, None, variant=attempt + 1)
             break
         except Rejected:
             continue
     else:
         raise GenError(f"no usable {family} problem found for seed {seed}.")
+    from .targets._content import part_answer_rich, value_rich
     verified = verify(problem, fam)
-    answer = problem.data["labels"][int(problem.answer)] if problem.answer_kind == "choice" else plain(problem.answer)
     click.echo(click.style("Problem: ", bold=True) + render(problem.prompt, "plain"))
-    click.echo(click.style("Answer:  ", bold=True) + answer)
+    for part in problem.parts:
+        click.echo(click.style(f"Answer ({render(part.label, 'plain')}): ", bold=True)
+                   + render(part_answer_rich(part), "plain"))
     click.echo(click.style("Solution:", bold=True))
     for step in problem.steps:
         click.echo("  " + render(step, "plain"))
     click.echo(click.style("Distractors:", bold=True))
-    for d in problem.distractors:
-        click.echo(f"  {plain(d.value)}  [{d.misconception}] {render(d.feedback, 'plain')}")
+    for part in problem.parts:
+        for d in part.distractors:
+            click.echo(f"  {render(value_rich(part, d.value), 'plain')}  [{d.misconception}] "
+                       f"{render(d.feedback, 'plain')}")
     click.echo(click.style("Checks:", bold=True))
     for c in verified.checks:
         click.echo(f"  {'PASS' if c.passed else 'FAIL'} {c.name}: {c.detail}")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from .errors import GenerationError, VerificationError
 from .families import get_family
-from .families._common import Rejected
+from .families._common import Rejected, bounds_violation
 from .plan import Slot
 from .problem import Check, Problem
 
@@ -36,7 +36,11 @@ def draw(slot: Slot, global_seed: int, start: int = 0) -> tuple[int, Problem]:
     for attempt in range(start, start + MAX_ATTEMPTS):
         rng = random.Random(slot.seed(global_seed, attempt))
         try:
-            return attempt, family.generate(rng, params, fixed)
+            problem = family.generate(rng, params, fixed, variant=slot.variant)
+            broken = bounds_violation([[p.answer for p in problem.parts], problem.steps], params)
+            if broken:
+                raise Rejected(broken)
+            return attempt, problem
         except Rejected as exc:
             reasons[str(exc)] = reasons.get(str(exc), 0) + 1
             if fixed:
@@ -77,17 +81,28 @@ def generate_all(slots: list[Slot], global_seed: int, jobs: int = 1, progress=No
 
 
 def _resolve(slots, results, global_seed, progress) -> list[Generated]:
-    """Redraw duplicates serially, in plan order, as results arrive: deterministic whatever the
-    worker count."""
+    """Redraw duplicates serially, in plan order: deterministic whatever the worker count.
+
+    A duplicate is the same mathematical content (Problem.key, which includes the family) anywhere
+    in the same lesson, so no prompt appears in two pools of one quiz. The lesson's own fixed
+    instances are claimed first: a random variant never takes the place of the text's example.
+    """
+    arrived = []
+    for result in results:
+        arrived.append(result)
+        if progress:
+            progress(1, None)
+    results = arrived
     seen: dict[str, set] = {}
+    for slot, (_, problem, _) in zip(slots, results):
+        if slot.variant == 0:
+            seen.setdefault(slot.lesson, set()).add(problem.key())
     out = []
     for slot, (attempt, problem, checks) in zip(slots, results):
-        keys = seen.setdefault(slot.group, set())
-        while problem.key() in keys and slot.variant != 0:
+        keys = seen.setdefault(slot.lesson, set())
+        while slot.variant != 0 and problem.key() in keys:
             attempt, problem = draw(slot, global_seed, attempt + 1)
             checks = check(slot, slot.seed(global_seed, attempt), problem)
         keys.add(problem.key())
         out.append(Generated(slot, slot.seed(global_seed, attempt), attempt, problem, checks))
-        if progress:
-            progress(1, None)
     return out

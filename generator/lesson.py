@@ -43,22 +43,50 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class FixedValues(Strict):
-    """The lesson's own instance of a problem (e.g. the text's f(x,y) = x^2 + y^2)."""
-    function: str | None = Field(None, description="formula, e.g. 'x**2 + 3*y' (^ also accepted)")
-    point: tuple[int, ...] | None = Field(None, min_length=2, max_length=3)
-    direction: tuple[int, ...] | None = Field(None, min_length=2, max_length=3)
-
-    @field_validator("function")
-    @classmethod
-    def _parses(cls, value):
-        if value is not None:
-            from .mathparse import FormulaError, parse_formula
-            try:
-                parse_formula(value)
-            except FormulaError as exc:
-                raise ValueError(str(exc)) from None
+def _formula(variables: tuple[str, ...]):
+    def check(value):
+        if value is None:
+            return value
+        from .mathparse import FormulaError, parse_formula
+        try:
+            parse_formula(str(value), variables)
+        except FormulaError as exc:
+            raise ValueError(str(exc)) from None
         return value
+    return check
+
+
+Formula = Annotated[str, AfterValidator(_formula(("x", "y", "z")))]
+Number = Annotated[str, AfterValidator(_formula(()))]
+IntVector = Annotated[tuple[int, ...], Field(min_length=2, max_length=3)]
+
+
+class FixedValues(Strict):
+    """The lesson's own instance of a problem (e.g. the text's f(x,y) = x^2 + y^2), shipped as
+    variant 0. Each family honours the fields its problems state; any other field is an error."""
+    function: Formula | None = Field(None, description="formula, e.g. 'x**2 + 3*y' (^ also accepted)")
+    point: IntVector | None = Field(None, description="the point P (or the start x₀ of gradient descent)")
+    direction: IntVector | None = Field(None, description="a direction vector v, e.g. [3, -4]")
+    unit: tuple[Annotated[str | int, AfterValidator(_formula(()))], ...] | None = Field(
+        None, min_length=2, max_length=3, description="a unit vector û given exactly, e.g. ['3/5', '4/5']")
+    angle: Number | None = Field(None, description="an angle with the positive x-axis, e.g. 'pi/6'")
+    eta: Number | None = Field(None, description="a learning rate η, e.g. '1/10'")
+    steps: int | None = Field(None, ge=1, le=3, description="the number of gradient-descent steps")
+    directions: tuple[IntVector, ...] | None = Field(None, min_length=2, max_length=5,
+                                                     description="directions to compare or judge")
+    claim: Literal["gradient_value", "increases_along", "max_rate", "level_tangent"] | None = Field(
+        None, description="a true/false statement about f at P (its truth is computed)")
+    vector: IntVector | None = Field(None, description="the gradient a 'gradient_value' claim states")
+    value: Number | None = Field(None, description="the rate a 'max_rate' claim states, e.g. 'sqrt(13)'")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _numbers_as_text(cls, data):
+        # YAML reads `eta: 0.1` as a float; keep every exact number as the text the teacher wrote.
+        if isinstance(data, dict):
+            data = {k: (str(v) if k in ("angle", "eta", "value") and isinstance(v, (int, float))
+                        and not isinstance(v, bool) else v) for k, v in data.items()}
+        return data
 
 
 class Objective(Strict):
@@ -103,6 +131,30 @@ class ProblemSpec(Strict):
             raise ValueError(f"params: {exc}") from None
         if not self.randomized and self.fixed is None:
             raise ValueError("randomized: false needs a fixed instance, otherwise there is nothing to build")
+        if self.fixed is not None:
+            family = get_family(self.family)
+            unused = sorted(set(self.fixed_dict) - family.fixed_fields)
+            if unused:
+                raise ValueError(f"fixed.{unused[0]}: the {self.family} family does not use '{unused[0]}'; "
+                                 f"its fixed fields are {', '.join(sorted(family.fixed_fields))}")
+            params = self.family_params()
+            n = getattr(params, "variables", 2)
+            names = ("x", "y", "z")[:n]
+            if "function" in self.fixed_dict:
+                from .mathparse import FormulaError, parse_formula
+                try:
+                    parse_formula(self.fixed.function, names)
+                except FormulaError as exc:
+                    raise ValueError(f"fixed.function: {exc} (this problem has variables: {n})") from None
+            for name in ("point", "direction", "unit", "vector"):
+                value = self.fixed_dict.get(name)
+                if value is not None and len(value) != n:
+                    raise ValueError(f"fixed.{name} has {len(value)} components, but this problem has "
+                                     f"variables: {n}")
+            for v in self.fixed_dict.get("directions", ()):
+                if len(v) != n:
+                    raise ValueError(f"fixed.directions: {list(v)} has {len(v)} components, but this problem "
+                                     f"has variables: {n}")
         return self
 
     def family_params(self):
@@ -178,11 +230,9 @@ class Quiz(Strict):
 
 
 class PlotFunction(Strict):
-    function: str
+    function: Annotated[str, AfterValidator(_formula(("x", "y")))]
     point: tuple[int, int]
     note: Text
-
-    _check_formula = field_validator("function")(FixedValues._parses.__func__)
 
 
 class MiniProject(Strict):

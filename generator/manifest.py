@@ -11,6 +11,7 @@ from sympy import Tuple
 
 from .mathfmt import plain, render
 from .output import MARKER
+from .targets._content import answer_rich, option_rich
 
 
 def exact(value) -> str:
@@ -22,9 +23,26 @@ def exact(value) -> str:
     return plain(value)     # the plain printer is SymPy's str printer, memoized
 
 
+def part_entry(part) -> dict:
+    numeric_kind = part.kind in ("number", "vector")
+    return {
+        "name": part.name,
+        "kind": part.kind,
+        "label": render(part.label, "text"),
+        "answer": exact(part.answer),
+        "answer_numeric": numeric(part.answer) if numeric_kind or part.kind == "boolean" else None,
+        "form": part.form if numeric_kind else None,
+        "decimals": part.decimals if numeric_kind else None,
+        "options": [render(option_rich(part, i), "text") for i in range(len(part.options))]
+        if part.options is not None else None,
+        "equivalence": part.equivalence,
+        "distractors": [{"value": exact(d.value), "misconception": d.misconception,
+                         "feedback": render(d.feedback, "text")} for d in part.distractors],
+    }
+
+
 def problem_entry(g: Generated) -> dict:
     p, s = g.problem, g.slot
-    kind = p.answer_kind
     return {
         "id": s.id,
         "lesson": s.lesson,
@@ -42,14 +60,12 @@ def problem_entry(g: Generated) -> dict:
         "point": None if p.point is None else [exact(c) for c in p.point],
         "direction": None if p.direction is None else exact(p.direction),
         "direction_form": p.data.get("direction_form"),
-        "prompt": render(p.prompt, "plain"),
-        "answer_kind": kind,
+        "prompt": render(p.prompt, "text"),
+        "parts": [part_entry(part) for part in p.parts],
+        "shape": repr(p.shape()),
         "answer": exact(p.answer),
-        "answer_text": plain(p.answer) if kind != "choice" else p.data["labels"][int(p.answer)],
-        "answer_numeric": None if kind == "expr_vector" else numeric(p.answer),
-        "distractors": [{"value": exact(d.value), "misconception": d.misconception,
-                         "feedback": render(d.feedback, "plain")} for d in p.distractors],
-        "solution": [render(step, "plain") for step in p.steps],
+        "answer_text": render(answer_rich(p), "text"),
+        "solution": [render(step, "text") for step in p.steps],
         "checks": [{"name": c.name, "passed": c.passed, "detail": c.detail} for c in g.checks],
     }
 
@@ -81,6 +97,8 @@ def build_manifest(options, lessons, problems: list[dict], outputs) -> bytes:
         "lessons": [{"id": lb.lesson.id, "title": lb.lesson.title, "number": lb.lesson.number,
                      "revised": lb.lesson.revised.isoformat(), "source": lb.source_name,
                      "source_sha256": lb.source_sha256, "timestamp": lb.timestamp,
+                     "levels": [{"level": lv.level, "name": lv.name, "points": lv.points} for lv in lb.lesson.levels],
+                     "quiz_points": dict(lb.lesson.quiz.points),
                      "items": item_entries(lb.lesson)} for lb in lessons],
         "summary": {"problems": len(problems), "checks": len(checks),
                     "checks_passed": sum(c["passed"] for c in checks)},

@@ -273,6 +273,106 @@ class TypstPrinter(Printer):
         return '"false"'
 
 
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+_TEXT_NAMES = {"D_u f(P)": "Dᵤ f(P)"}
+
+
+class TextPrinter(TypstPrinter):
+    """SymPy → readable Unicode text (x² + 3y, √29, ⟨2, −12⟩, 39/5) for places that cannot
+    typeset math: dropdown options, tooltips, the manifest and the terminal. No markup."""
+    printmethod = "_text"
+
+    def emptyPrinter(self, expr):
+        raise TypeError(f"no text form for {type(expr).__name__}: {expr!r}")
+
+    def _print_Integer(self, expr):
+        return str(expr.p).replace("-", "\u2212")
+
+    _print_Zero = _print_One = _print_NegativeOne = _print_Integer
+
+    def _print_Rational(self, expr):
+        return ("\u2212" if expr.p < 0 else "") + f"{abs(expr.p)}/{expr.q}"
+
+    _print_Half = _print_Rational
+
+    def _print_Pi(self, expr):
+        return "π"
+
+    def _print_Symbol(self, expr):
+        return _TEXT_NAMES.get(expr.name, expr.name)
+
+    def _print_Add(self, expr):
+        return super()._print_Add(expr).replace(" - ", " \u2212 ")
+
+    def _print_Mul(self, expr):
+        if expr.could_extract_minus_sign():
+            return "\u2212" + self.parenthesize(-expr, PRECEDENCE["Mul"])
+        num, den = sp.fraction(expr, exact=True)
+        if den != 1:
+            top = self.parenthesize(num, PRECEDENCE["Mul"], strict=False) if not num.is_Add else f"({self._print(num)})"
+            bottom = self._print(den) if den.is_Atom or (den.is_Pow and den.base.is_Atom) else f"({self._print(den)})"
+            return f"{top}/{bottom}"
+        coeff, rest = expr.as_coeff_Mul()
+        factors = ([coeff] if coeff != 1 else []) + (list(rest.as_ordered_factors()) if rest.is_Mul else [rest])
+        out = ""
+        for i, f in enumerate(factors):
+            part = f"({self._print(f)})" if f.is_Add else self.parenthesize(f, PRECEDENCE["Mul"])
+            prev = factors[i - 1] if i else None
+            if i and (part[:1].isdigit() or (prev.is_Pow and prev.exp == sp.S.Half)):
+                out += "·"                     # 2·3, √3·x: juxtaposition would read as one number or √(3x)
+            elif i and (prev.is_Function or f.is_Function):
+                out += " "
+            out += part
+        return out
+
+    def _print_Pow(self, expr):
+        base, exp = expr.args
+        if exp == sp.S.Half:
+            inner = self._print(base)
+            return "√" + (inner if base.is_Atom else f"({inner})")
+        if exp.is_Rational and exp < 0:
+            return "1/" + self._print(base ** -exp) if (base ** -exp).is_Atom or (base ** -exp).is_Pow \
+                else f"1/({self._print(base ** -exp)})"
+        b = self._print(base)
+        if not (base.is_Symbol or (base.is_Integer and base >= 0)):
+            b = f"({b})"
+        if exp.is_Integer:
+            return b + str(exp.p).translate(_SUPERSCRIPT)
+        return f"{b}^({self._print(exp)})"
+
+    def _print_exp(self, expr):
+        return f"exp({self._print(expr.args[0])})"
+
+    def _print_Function(self, expr):
+        if isinstance(expr, AppliedUndef):
+            return f"{expr.func.__name__}({', '.join(self._print(a) for a in expr.args)})"
+        return self.emptyPrinter(expr)
+
+    def _print_Vec(self, expr):
+        return "⟨" + ", ".join(self._print(a) for a in expr.args) + "⟩"
+
+    def _print_Norm(self, expr):
+        return f"|{self._print(expr.args[0])}|"
+
+    def _print_Root(self, expr):
+        return f"√{self._print(expr.args[0])}"
+
+    def _print_Over(self, expr):
+        return f"{self._print(expr.args[0])} / {self._print(expr.args[1])}"
+
+    def _print_Partial(self, expr):
+        return f"∂f/∂{self._print(expr.args[0])}"
+
+    def _print_Dot(self, expr):
+        return " · ".join(self._print(a) for a in expr.args)
+
+    def _print_BooleanTrue(self, expr):
+        return "true"
+
+    def _print_BooleanFalse(self, expr):
+        return "false"
+
+
 class MathMLPrinter(MathMLPresentationPrinter):
     def __init__(self):
         super().__init__({"ln_notation": True})
@@ -358,7 +458,7 @@ class MathMLPrinter(MathMLPresentationPrinter):
         return el
 
 
-_TEX, _TYPST, _PLAIN = TexPrinter(), TypstPrinter(), PlainPrinter()
+_TEX, _TYPST, _PLAIN, _TEXT = TexPrinter(), TypstPrinter(), PlainPrinter(), TextPrinter()
 
 
 def _as_sympy(expr):
@@ -387,6 +487,13 @@ def plain(expr) -> str:
 
 
 @lru_cache(maxsize=1 << 16, typed=True)
+def text(expr) -> str:
+    if isinstance(expr, tuple) and all(isinstance(e, Vec) for e in expr):
+        return " and ".join(_TEXT.doprint(e) for e in expr)
+    return _TEXT.doprint(_as_sympy(expr))
+
+
+@lru_cache(maxsize=1 << 16, typed=True)
 def mathml(expr, display=False) -> str:
     # A true minus sign (U+2212), not the hyphen SymPy's printer emits.
     # The named entity is HTML-only; the character works in HTML and XML alike.
@@ -406,7 +513,8 @@ def typst_text(text: str) -> str:
 def render(parts, lang: str) -> str:
     """A Rich tuple (or plain string) as text for one target language.
 
-    lang: 'html' (HTML prose, MathJax math), 'mathml' (HTML prose, MathML math), 'typst', 'plain'.
+    lang: 'html' (HTML prose, MathJax math), 'mathml' (HTML prose, MathML math), 'typst', 'plain'
+    (SymPy's str syntax for math), 'text' (readable Unicode math, no markup).
     """
     if isinstance(parts, str):
         parts = (parts,)
@@ -425,6 +533,8 @@ def render(parts, lang: str) -> str:
             out.append(mathml(expr, display))
         elif lang == "typst":
             out.append(f"$ {typst(expr)} $" if display else f"${typst(expr)}$")
+        elif lang == "text":
+            out.append(text(expr))
         else:
             out.append(plain(expr))
     return "".join(out)

@@ -31,8 +31,13 @@ class _Shown(sp.Basic):
         return super().__new__(cls, *[sp.sympify(a) for a in args])
 
 
-class Norm(_Shown):
-    """|v|, kept unevaluated so a step can show the formula before its value."""
+class Norm(sp.Expr):
+    """|v|, kept unevaluated so a step can show the formula before its value. An expression, so
+    −|∇f(P)| is an ordinary product every printer already handles."""
+    is_commutative = True
+
+    def __new__(cls, arg):
+        return super().__new__(cls, sp.sympify(arg))
 
 
 class Root(_Shown):
@@ -81,7 +86,7 @@ def rich(*parts) -> Rich:
 
 @dataclass(frozen=True)
 class Distractor:
-    value: Any                 # same kind as the answer, or deliberately another kind
+    value: Any                 # a wrong value of the part it belongs to (same kind as its answer)
     misconception: str         # tag, e.g. "not_normalised"
     feedback: Rich             # one sentence explaining the mistake
 
@@ -93,8 +98,33 @@ class Check:
     detail: str
 
 
-ANSWER_KINDS = ("scalar", "vector", "expr_vector", "vector_pair", "point", "choice", "boolean",
-                "descent")
+PART_KINDS = ("number", "vector", "choice", "boolean")
+NUMBER_FORMS = ("integer", "decimal")
+
+
+@dataclass(frozen=True)
+class Part:
+    """One thing a problem asks. Every target prints and grades each part from this record.
+
+    kind: "number" (a real number), "vector" (numeric components, each typed), "choice" (one of
+    the shown options: the answer and the part's distractors, or fixed `options`), "boolean".
+    form: how numbers are typed ("integer" when every variant's answer is an integer by
+    construction, else "decimal" rounded to `decimals` places). A pool holds the form fixed.
+    """
+    name: str                  # e.g. "direction", "rate", "gradient", "verdict_1"
+    kind: str                  # one of PART_KINDS
+    label: Rich                # how the part is named where it is asked, e.g. "û" or "the rate of change"
+    answer: Any                # SymPy value (number, Vec, Pt, expression vector, pair), index, or bool
+    distractors: tuple[Distractor, ...] = ()
+    form: str = "decimal"      # number and vector parts: one of NUMBER_FORMS
+    options: tuple | None = None   # choice parts with fixed options (labels, verdicts); else answer+distractors
+    ordered: bool = False      # choice parts whose options must keep their order (labels A, B, C)
+    equivalence: str = "exact"  # "exact", "unordered_pair" (a pair of vectors), "sampled" (expressions)
+    decimals: int = 2
+
+    @property
+    def components(self) -> int:
+        return len(self.answer) if self.kind == "vector" else 1
 
 
 @dataclass(frozen=True)
@@ -102,19 +132,38 @@ class Problem:
     family: str
     variables: tuple[sp.Symbol, ...]
     function: sp.Expr
-    prompt: Rich
-    answer: Any
-    answer_kind: str           # one of ANSWER_KINDS; decides the item type in each target
+    prompt: Rich               # the setting and the question; the parts say what to give
+    parts: tuple[Part, ...]
     steps: tuple[Rich, ...]
-    distractors: tuple[Distractor, ...]
     point: tuple | None = None
     direction: Any = None      # as given in the prompt: Vec, or ("angle", theta)
     data: Mapping[str, Any] = field(default_factory=dict)   # family-specific extras for checks
     figure: Mapping[str, Any] | None = None                 # plot spec (function, point, arrows)
 
+    @property
+    def answer(self):
+        """The first part's answer (most problems ask one thing)."""
+        return self.parts[0].answer
+
+    @property
+    def distractors(self) -> tuple[Distractor, ...]:
+        return tuple(d for part in self.parts for d in part.distractors)
+
+    def part(self, name: str) -> Part:
+        return next(p for p in self.parts if p.name == name)
+
+    def shape(self) -> tuple:
+        """What every variant of one pool must share: parts (name, kind, form, size) and the
+        family's own shape data (number of steps, direction form, ...)."""
+        return (self.family, len(self.variables),
+                tuple((p.name, p.kind) + ((p.form, p.decimals, p.components) if p.kind in ("number", "vector")
+                                          else (len(p.options or ()) or 1 + len(p.distractors),))
+                      for p in self.parts),
+                tuple(sorted((k, v) for k, v in self.data.get("shape", {}).items())))
+
     def key(self) -> tuple:
         """Identity of the mathematical content, used to reject duplicate variants."""
-        return (self.function, self.point, self.direction, self.data.get("key"))
+        return (self.family, self.function, self.point, self.direction, self.data.get("key"))
 
 
 @dataclass(frozen=True)
@@ -132,6 +181,9 @@ class Family(Protocol):
     name: str                   # the `family:` key; its summary lives in families.FAMILY_MODULES
     Params: type                # a pydantic model of the `params:` block
 
-    def generate(self, rng: random.Random, params: Any, fixed: Mapping[str, Any] | None) -> Problem: ...
+    fixed_fields: frozenset[str]   # the `fixed:` fields this family honours
+
+    def generate(self, rng: random.Random, params: Any, fixed: Mapping[str, Any] | None,
+                 variant: int = 1) -> Problem: ...
 
     def verify(self, problem: Problem) -> list[Check]: ...

@@ -130,28 +130,29 @@ def gradient_at_check(problem: Problem, claimed, point, name="gradient_at_point"
                  f"finite differences {fmt(num)} vs answer {fmt(want)}")
 
 
-def comparable(problem: Problem, value) -> list[float] | float:
-    """Numbers that stand for a value; a symbolic vector is sampled at three fixed points."""
-    from .families._common import numeric, sampler
-    return sampler(problem.variables)(value) if problem.answer_kind == "expr_vector" else numeric(value)
-
-
 def distractor_checks(problem: Problem) -> list[Check]:
-    from .families._common import _close
-    answer = comparable(problem, problem.answer)
+    """Every distractor is wrong under its part's own equivalence: typed numbers are more than two
+    rounding tolerances from the answer, an unordered pair differs as a set, an expression differs
+    at sample points, a choice is another option."""
+    from .families._common import _close, _equivalence_key, sampler, typed_tolerance
     out = []
-    for i, dist in enumerate(problem.distractors):
-        value = comparable(problem, dist.value)
-        differs = not _close(value, answer, 1e-6)
-        out.append(check(f"distractor_{i}_{dist.misconception}_differs", differs,
-                         f"{_short(value)} vs answer {_short(answer)}"))
+    for part in problem.parts:
+        for i, dist in enumerate(part.distractors):
+            name = f"{part.name}_distractor_{i}_{dist.misconception}_is_wrong"
+            if part.kind in ("number", "vector"):
+                a = [float(part.answer)] if part.kind == "number" else [float(c) for c in part.answer]
+                b = [float(dist.value)] if part.kind == "number" else [float(c) for c in dist.value]
+                gap = max(abs(x - y) for x, y in zip(a, b))
+                out.append(check(name, gap > 2 * typed_tolerance(part.decimals),
+                                 f"largest component gap {gap:.6g} > {2 * typed_tolerance(part.decimals):g}"))
+            elif part.kind == "choice" and part.options is not None or part.kind == "boolean":
+                out.append(check(name, dist.value != part.answer, f"option {dist.value} vs answer {part.answer}"))
+            else:
+                key = _equivalence_key(part.equivalence,
+                                       sampler(problem.variables) if part.equivalence == "sampled" else None)
+                same = _close(key(dist.value), key(part.answer), 1e-6)
+                out.append(check(name, not same, f"differs from the answer under '{part.equivalence}' equivalence"))
     return out
-
-
-def _short(value):
-    if isinstance(value, list):
-        return "[" + ", ".join(f"{v:.6g}" for v in value) + "]"
-    return f"{value:.6g}"
 
 
 def verify(problem: Problem, family) -> Verified:

@@ -11,11 +11,15 @@ from typing import Literal
 import sympy as sp
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..problem import VARIABLES, Distractor, Pt, Vec, rich
+from ..problem import VARIABLES, Distractor, Math, Part, Pt, Vec, rich
 
 
 class Rejected(Exception):
-    """This draw is degenerate or not teachable; the generator retries with the next attempt."""
+    """This draw is degenerate or not teachable; the generator retries with the next attempt.
+
+    The message is the rule that rejected it: the generator counts draws per rule and names the
+    most frequent one when it gives up.
+    """
 
 
 class BaseParams(BaseModel):
@@ -25,6 +29,12 @@ class BaseParams(BaseModel):
     coefficients: tuple[int, int] = Field((-4, 4), description="inclusive range of integer coefficients")
     degree: int = Field(2, ge=1, le=4, description="highest total degree of polynomial terms")
     point_range: tuple[int, int] = Field((-3, 3), description="inclusive range of point coordinates")
+    max_numerator: int = Field(999, ge=1, le=10**6, description="largest |numerator| (or integer) allowed in "
+                               "answers and worked steps")
+    max_denominator: int = Field(99, ge=1, le=10**6, description="largest denominator allowed in answers and "
+                                 "worked steps")
+    max_surd: int = Field(300, ge=2, le=10**6, description="largest n allowed under a square root √n in answers "
+                          "and worked steps")
 
     @model_validator(mode="after")
     def _ranges(self):
@@ -170,7 +180,7 @@ def _close(a, b, tol=1e-9):
     if isinstance(a, list) != isinstance(b, list):
         return False
     if isinstance(a, list):
-        return len(a) == len(b) and all(abs(x - y) <= tol * max(1, abs(y)) for x, y in zip(a, b))
+        return len(a) == len(b) and all(_close(x, y, tol) for x, y in zip(a, b))
     return abs(a - b) <= tol * max(1, abs(b))
 
 
@@ -193,3 +203,111 @@ def sampler(vs):
 
 def f_of(vs):
     return sp.Function("f")(*vs)
+
+
+# ---------------------------------------------------------------------------------------------
+# Teachable numbers: the bounds every answer and worked step must keep (per family, in params).
+
+def _numbers(obj):
+    if isinstance(obj, sp.Basic):
+        yield from sp.preorder_traversal(obj)
+    elif isinstance(obj, Math):
+        yield from _numbers(obj.expr)
+    elif isinstance(obj, (tuple, list)):
+        for item in obj:
+            yield from _numbers(item)
+
+
+def bounds_violation(values, params) -> str | None:
+    """The first bound a value breaks, in words, or None."""
+    for node in _numbers(values):
+        if node.is_Rational:
+            if abs(node.p) > params.max_numerator:
+                return f"a number with numerator {node.p} exceeds max_numerator {params.max_numerator}"
+            if node.q > params.max_denominator:
+                return f"a fraction with denominator {node.q} exceeds max_denominator {params.max_denominator}"
+        elif node.is_Pow and node.exp == sp.S.Half and node.base.is_Integer and node.base > params.max_surd:
+            return f"the surd √{node.base} exceeds max_surd {params.max_surd}"
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Parts: what a problem asks, with distractors that are wrong under the part's own equivalence.
+
+CHOICES = 4     # options of a multiple choice: the answer and three distractors, in every variant
+
+
+def typed_tolerance(decimals: int) -> float:
+    """Half a unit in the last asked place: a value typed correctly rounded is within it."""
+    return 0.5 * 10.0 ** -decimals
+
+
+def _typed_apart(a, b, decimals) -> bool:
+    """Two numbers a student cannot confuse when typing to `decimals` places: no rounding of one
+    is accepted for the other (they are more than two tolerances apart)."""
+    return abs(a - b) > 2 * typed_tolerance(decimals) + 1e-12
+
+
+def number_part(name, label, answer, candidates, form="decimal", decimals=2, minimum=CHOICES - 1) -> Part:
+    value = float(answer)
+    kept, seen = [], [value]
+    for c in candidates:
+        if isinstance(c.value, (tuple, sp.Tuple)) or isinstance(c.value, bool):
+            continue                        # not a number: cannot be typed into this part
+        v = float(c.value)
+        if all(_typed_apart(v, s, decimals) for s in seen):
+            kept.append(c)
+            seen.append(v)
+    if len(kept) < minimum:
+        raise Rejected("a distractor would be accepted as the answer when typed")
+    return Part(name, "number", rich(*label) if isinstance(label, tuple) else rich(label), answer,
+                tuple(kept), form=form, decimals=decimals)
+
+
+def vector_part(name, label, answer, candidates, form="decimal", decimals=2, minimum=CHOICES - 1) -> Part:
+    comps = [float(c) for c in answer]
+    kept, seen = [], [comps]
+    for c in candidates:
+        if not isinstance(c.value, (tuple, sp.Tuple)) or len(c.value) != len(comps):
+            continue
+        v = [float(x) for x in c.value]
+        if all(any(_typed_apart(x, y, decimals) for x, y in zip(v, s)) for s in seen):
+            kept.append(c)
+            seen.append(v)
+    if len(kept) < minimum:
+        raise Rejected("a distractor vector would be accepted as the answer when typed")
+    return Part(name, "vector", rich(*label) if isinstance(label, tuple) else rich(label), answer,
+                tuple(kept), form=form, decimals=decimals)
+
+
+def choice_part(name, label, answer, candidates, equivalence="exact", to_numbers=None, minimum=CHOICES - 1,
+                limit=CHOICES - 1) -> Part:
+    """A multiple-choice part whose options are the answer and its distractors. Distractors are
+    kept only if they differ from the answer and from each other under `equivalence`."""
+    key = _equivalence_key(equivalence, to_numbers)
+    seen = [key(answer)]
+    kept = []
+    for c in candidates:
+        try:
+            k = key(c.value)
+        except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+            continue
+        if any(_close(k, s, 1e-6) for s in seen):
+            continue
+        seen.append(k)
+        kept.append(c)
+        if len(kept) == limit:
+            break
+    if len(kept) < minimum:
+        raise Rejected("not enough distinct distractors")
+    return Part(name, "choice", rich(*label) if isinstance(label, tuple) else rich(label), answer, tuple(kept),
+                equivalence=equivalence)
+
+
+def _equivalence_key(equivalence, to_numbers):
+    numbers = to_numbers or numeric
+    if equivalence == "unordered_pair":
+        # A pair of vectors is the same answer in either order.
+        return lambda pair: sorted((numbers(v) for v in pair), key=lambda xs: [round(x, 9) for x in xs])
+    return numbers
+

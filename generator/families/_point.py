@@ -14,27 +14,36 @@ PointForm = Literal["polynomial", "exp", "trig"]
 
 
 class PointParams(BaseParams):
-    forms: tuple[PointForm, ...] = Field(("polynomial",), min_length=1,
-                                         description="kinds of function; exp and trig use points where the answer stays rational")
+    form: PointForm = Field("polynomial", description="kind of function (one per problem, so a pool is fair); "
+                            "exp and trig use points where the answer stays rational")
+
+
+def fixed_function(fixed, vs):
+    return parse_formula(fixed["function"], tuple(str(v) for v in vs))
 
 
 def setup(rng, params, fixed):
     """(vs, f, P, ∇f, ∇f(P)) honouring any fixed function/point from the lesson.
 
-    A drawn f and P must give a nonzero, rational, small ∇f(P); a fixed one only a nonzero one
-    (the teacher chose it, irrational values and all).
+    Drawn or fixed, ∇f(P) must be nonzero; a drawn one must also be rational and small (a fixed
+    one must only keep the lesson's number bounds, checked after drawing like every answer).
     """
     vs = variables(params)
     if fixed and "function" in fixed:
-        f = parse_formula(fixed["function"], tuple(str(v) for v in vs))
+        f = fixed_function(fixed, vs)
     else:
-        f = random_form(rng, vs, params.coefficients, params.degree, rng.choice(list(params.forms)))
+        f = random_form(rng, vs, params.coefficients, params.degree, params.form)
     if fixed and "point" in fixed:
+        if len(fixed["point"]) != len(vs):
+            raise Rejected(f"the fixed point has {len(fixed['point'])} coordinates but the problem has "
+                           f"{len(vs)} variables")
         P = Pt(*[sp.Integer(c) for c in fixed["point"]])
     else:
         P = random_point(rng, params, vs)
     grad = gradient(f, vs)
     g = Vec(*at(grad, vs, P))
+    if any(not c.is_finite or not c.is_real for c in g):
+        raise Rejected("∇f(P) is not a finite real vector")
     if all(c == 0 for c in g):
         raise Rejected("∇f(P) = 0: no direction to ask about")
     if not fixed:

@@ -5,16 +5,21 @@ import sympy as sp
 
 from .. import verify as V
 from ..problem import GRAD_F_AT_P, Problem, Pt, Vec, rich
-from ._common import at, d, distinct_distractors
+from ._common import at, d, vector_part
 from ._point import PointParams, figure, gradient_steps, setting, setup
 from .gradient import sloppy_diff
+
+
+def integer_form(vector) -> str:
+    return "integer" if all(c.is_Integer for c in vector) else "decimal"
 
 
 class AtPointFamily:
     name = "gradient_at_point"
     Params = PointParams
+    fixed_fields = frozenset({"function", "point"})
 
-    def generate(self, rng, params, fixed=None) -> Problem:
+    def generate(self, rng, params, fixed=None, variant=1) -> Problem:
         vs, f, P, grad, g = setup(rng, params, fixed)
         wrong_point = Pt(*reversed(P)) if len(set(P)) > 1 else Pt(*[c + 1 for c in P])
         candidates = [
@@ -22,18 +27,16 @@ class AtPointFamily:
             d(Vec(*[-c for c in g]), "sign_error", "The signs are flipped: that is −∇f(P)."),
             d(Vec(*at(grad, vs, wrong_point)), "wrong_point",
               "The gradient was evaluated at ", wrong_point, " instead of P."),
-            d(at(f, vs, P), "scalar_vs_vector", "That is the value f(P), a scalar; the gradient is a vector."),
             d(Vec(*[sp.Integer(0)] * len(vs)), "evaluated_before_differentiating",
               "P was substituted before differentiating, so every partial became 0."),
             d(Vec(*[at(sloppy_diff(f, v, "chain"), vs, P) for v in vs]), "dropped_chain_rule",
               "The chain rule's inner derivative is missing."),
         ]
+        part = vector_part("gradient", (GRAD_F_AT_P,), g, candidates, form=integer_form(g))
         return Problem(
             family=self.name, variables=vs, function=f,
             prompt=setting(vs, f, P) + rich(" Compute ", GRAD_F_AT_P, "."),
-            answer=g, answer_kind="vector", point=P,
-            steps=tuple(gradient_steps(vs, f, P, grad, g)),
-            distractors=distinct_distractors(g, candidates),
+            parts=(part,), point=P, steps=tuple(gradient_steps(vs, f, P, grad, g)),
             figure=figure(vs, f, P, [("∇f(P)", g)]),
         )
 

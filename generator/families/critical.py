@@ -1,65 +1,115 @@
-"""critical_point: where ∇f = 0 for a quadratic in two variables."""
+"""critical_point: where ∇f = 0 for a quadratic in two variables, and the value of f there."""
 from __future__ import annotations
+
+from typing import Literal
 
 import sympy as sp
 from pydantic import Field
 
 from .. import verify as V
+from ..mathparse import parse_formula
 from ..problem import GRAD_F, Equals, Problem, Pt, Vec, rich
-from ._common import BaseParams, Rejected, d, distinct_distractors, f_of, nonzero, random_point
+from ._common import BaseParams, Rejected, d, f_of, nonzero, number_part, random_point, vector_part
+from .at_point import integer_form
+
+X, Y = sp.Symbol("x", real=True), sp.Symbol("y", real=True)
 
 
 class Params(BaseParams):
+    variables: Literal[2] = Field(2, description="quadratics in x and y")
     degree: int = Field(2, ge=2, le=2, description="quadratics only, so the critical point is unique")
+    parts: tuple[Literal["point", "value"], ...] = Field(
+        ("point", "value"), min_length=1, description="what to ask: the critical point, the value of f there, or both")
+
+
+def quadratic(f):
+    """f as a quadratic polynomial in x and y with a unique critical point, or a reason why not."""
+    try:
+        poly = sp.Poly(f, X, Y)
+    except sp.PolynomialError:
+        raise Rejected("f must be a polynomial in x and y") from None
+    if poly.total_degree() != 2:
+        raise Rejected("f must be a quadratic (total degree 2)")
+    a, b, c = poly.coeff_monomial(X**2), poly.coeff_monomial(X * Y), poly.coeff_monomial(Y**2)
+    if 4 * a * c - b * b == 0:
+        raise Rejected("singular Hessian: no unique critical point")
+    return a, b, c
 
 
 class CriticalFamily:
     name = "critical_point"
     Params = Params
+    fixed_fields = frozenset({"function"})
 
-    def generate(self, rng, params, fixed=None) -> Problem:
-        x, y = vs = (sp.Symbol("x", real=True), sp.Symbol("y", real=True))
-        lo, hi = params.coefficients
-        a, c = nonzero(rng, lo, hi), nonzero(rng, lo, hi)
-        b = rng.randint(lo, hi)
-        if 4 * a * c - b * b == 0:
-            raise Rejected("singular Hessian: no unique critical point")
-        p, q = random_point(rng, params, vs)
-        # Choose the linear terms so that (p, q) is the critical point: ∇f = H·(v − P).
-        dcoef, ecoef = -(2 * a * p + b * q), -(b * p + 2 * c * q)
-        f = a * x**2 + b * x * y + c * y**2 + dcoef * x + ecoef * y
-        if (p, q) == (0, 0):
-            raise Rejected("origin makes the linear terms vanish; too easy")
-        fx, fy = sp.diff(f, x), sp.diff(f, y)
-        solutions = list(sp.linsolve([fx, fy], [x, y]))
-        if len(solutions) != 1 or any(c.free_symbols for c in solutions[0]):
+    def generate(self, rng, params, fixed=None, variant=1) -> Problem:
+        vs = (X, Y)
+        if fixed and "function" in fixed:
+            f = parse_formula(fixed["function"], ("x", "y"))
+            quadratic(f)
+        else:
+            lo, hi = params.coefficients
+            a, c = nonzero(rng, lo, hi), nonzero(rng, lo, hi)
+            b = rng.randint(lo, hi)
+            if 4 * a * c - b * b == 0:
+                raise Rejected("singular Hessian: no unique critical point")
+            p, q = random_point(rng, params, vs)
+            if (p, q) == (0, 0):
+                raise Rejected("the origin makes the linear terms vanish; too easy")
+            # Choose the linear terms so that (p, q) is the critical point: ∇f = H·(v − P).
+            f = a * X**2 + b * X * Y + c * Y**2 - (2 * a * p + b * q) * X - (b * p + 2 * c * q) * Y
+        a, b, c = quadratic(f)
+        fx, fy = sp.diff(f, X), sp.diff(f, Y)
+        solutions = list(sp.linsolve([fx, fy], [X, Y]))
+        if len(solutions) != 1 or any(s.free_symbols for s in solutions[0]):
             raise Rejected("not a unique critical point")
         answer = Pt(*solutions[0])
-        steps = (
+        value = f.xreplace({X: answer[0], Y: answer[1]})
+        dx, dy = sp.Poly(f, X, Y).coeff_monomial(X), sp.Poly(f, X, Y).coeff_monomial(Y)
+        steps = [
             rich(Equals(GRAD_F, Vec(fx, fy)), "."),
             rich("Set both partial derivatives to zero: ", Equals(fx, 0), " and ", Equals(fy, 0), "."),
             rich("Solving the linear system gives ", Equals(sp.Symbol("P"), answer), "."),
-        )
-        candidates = [
-            d(Pt(-answer[0], -answer[1]), "sign_error", "A sign was lost when solving the linear equations."),
-            d(Pt(answer[1], answer[0]), "coordinates_swapped", "The coordinates are swapped."),
-            d(Pt(sp.Rational(-dcoef, 2 * a), sp.Rational(-ecoef, 2 * c)), "dropped_cross_term",
-              "The xy-term contributes to both partial derivatives; it was dropped."),
-            d(Pt(0, 0), "origin_assumed", "The origin is a critical point only when f has no linear terms."),
         ]
+        parts = []
+        if "point" in params.parts:
+            parts.append(vector_part("point", ("the critical point",), answer, [
+                d(Pt(-answer[0], -answer[1]), "sign_error", "A sign was lost when solving the linear equations."),
+                d(Pt(answer[1], answer[0]), "coordinates_swapped", "The coordinates are swapped."),
+                d(Pt(sp.Rational(-dx, 2 * a), sp.Rational(-dy, 2 * c)), "dropped_cross_term",
+                  "The xy-term contributes to both partial derivatives; it was dropped."),
+                d(Pt(0, 0), "origin_assumed", "The origin is a critical point only when f has no linear terms."),
+            ], form=integer_form(answer)))
+        if "value" in params.parts:
+            steps.append(rich("There ", Equals(sp.Symbol("f(P)"), value), "."))
+            parts.append(number_part("value", ("the value of f there",), value, [
+                d(-value, "sign_error", "The sign of the value is wrong."),
+                d(f.xreplace({X: answer[1], Y: answer[0]}), "coordinates_swapped",
+                  "f was evaluated with the coordinates swapped."),
+                d(sp.Integer(0), "value_assumed_zero", "f is not zero at its critical point in general."),
+            ], form="integer" if value.is_Integer else "decimal", minimum=1))
+        names = tuple(p.name for p in parts)
+        lead = "Find the value of f at the point" if names == ("value",) else "Find the point"
+        tail = ", and the value of f there." if names == ("point", "value") else "."
         return Problem(
             family=self.name, variables=vs, function=f,
-            prompt=rich("Find the point where the gradient of ", Equals(f_of(vs), f), " is zero."),
-            answer=answer, answer_kind="point", steps=steps,
-            distractors=distinct_distractors(answer, candidates),
+            prompt=rich(lead + " where the gradient of ", Equals(f_of(vs), f), " is zero" + tail),
+            parts=tuple(parts), steps=tuple(steps),
+            data={"critical_point": answer, "value": value},
         )
 
     def verify(self, problem):
         fn = V.numeric_function(problem.function, problem.variables)
-        P = V.mp_vec(problem.answer)
+        names = [p.name for p in problem.parts]
+        point = problem.part("point").answer if "point" in names else problem.data["critical_point"]
+        P = V.mp_vec(point)
         num = V.numeric_gradient(fn, P)
-        return [V.check("numeric_gradient_vanishes", all(abs(c) < V.mpmath.mpf("1e-10") for c in num),
-                        f"finite-difference gradient at the answer {V.fmt(num)}")]
+        checks = [V.check("numeric_gradient_vanishes", all(abs(c) < V.mpmath.mpf("1e-10") for c in num),
+                          f"finite-difference gradient at the point {V.fmt(num)}")]
+        if "value" in names:
+            value = fn(*P)
+            checks.append(V.check("value_recomputed", V.close(value, V.mp(problem.part("value").answer)),
+                                  f"f evaluated at the point from its own formula: {V.fmt(value)}"))
+        return checks
 
 
 FAMILY = CriticalFamily()

@@ -1,5 +1,8 @@
-"""gradient_descent_step: one or two steps x_{k+1} = x_k − η∇f(x_k), and whether f decreased."""
+"""gradient_descent_step: n steps x_{k+1} = x_k − η∇f(x_k) on a quadratic with a minimum, where f
+decreases at every step; optionally f at the last iterate."""
 from __future__ import annotations
+
+from typing import Literal
 
 import mpmath
 import sympy as sp
@@ -8,88 +11,137 @@ from pydantic import Field
 from .. import verify as V
 from ..mathparse import parse_formula
 from ..problem import Equals, Problem, Pt, Vec, rich
-from ._common import BaseParams, Rejected, at, d, distinct_distractors, f_of, gradient, random_point, random_polynomial, variables
+from ._common import BaseParams, Rejected, at, d, f_of, gradient, nonzero, number_part, random_point, variables, \
+    vector_part
 
 LEARNING_RATES = [sp.Rational(1, 10), sp.Rational(1, 4), sp.Rational(1, 2), sp.Rational(1, 5)]
+ETA = sp.Symbol("η")
 
 
 class Params(BaseParams):
-    degree: int = Field(2, ge=2, le=2, description="quadratics, so that descent has a minimum to approach")
-    steps: tuple[int, ...] = Field((1, 2), min_length=1, description="how many steps to take (1 or 2)")
+    variables: Literal[2] = Field(2, description="quadratics in x and y")
+    degree: int = Field(2, ge=2, le=2, description="quadratics with a minimum, so descent has somewhere to go")
+    steps: int = Field(1, ge=1, le=3, description="how many steps to take (one number per problem, so a pool "
+                       "is fair)")
+    parts: tuple[Literal["point", "value"], ...] = Field(
+        ("point", "value"), min_length=1, description="what to ask: the last iterate, f there, or both")
+
+
+def _sub(k: int) -> str:
+    return "₀₁₂₃"[k]
+
+
+def positive_definite_quadratic(rng, vs, coefficients):
+    """a x² + b xy + c y² + d x + e y with a positive definite Hessian: a unique minimum."""
+    x, y = vs
+    lo, hi = coefficients
+    a, c = rng.randint(1, max(1, hi)), rng.randint(1, max(1, hi))
+    b = rng.randint(lo, hi)
+    if 4 * a * c - b * b <= 0:
+        raise Rejected("the quadratic has no minimum (its Hessian is not positive definite)")
+    return a * x**2 + b * x * y + c * y**2 + nonzero(rng, lo, hi) * x + nonzero(rng, lo, hi) * y
 
 
 class DescentFamily:
     name = "gradient_descent_step"
     Params = Params
+    fixed_fields = frozenset({"function", "point", "eta", "steps"})
 
-    def generate(self, rng, params, fixed=None) -> Problem:
-        if any(n not in (1, 2) for n in params.steps):
-            raise Rejected("steps must be 1 or 2")
+    def generate(self, rng, params, fixed=None, variant=1) -> Problem:
         vs = variables(params)
-        if fixed and "function" in fixed:
+        fixed = fixed or {}
+        if "function" in fixed:
             f = parse_formula(fixed["function"], tuple(str(v) for v in vs))
         else:
-            f = random_polynomial(rng, vs, params.coefficients, min(params.degree, 2))
-            if sp.Poly(f, *vs).total_degree() < 2:
-                raise Rejected("a linear f has no minimum to descend to")
-        x0 = Pt(*fixed["point"]) if fixed and "point" in fixed else random_point(rng, params, vs)
-        eta = rng.choice(LEARNING_RATES)
-        n = rng.choice(params.steps)
+            f = positive_definite_quadratic(rng, vs, params.coefficients)
+        hessian = sp.hessian(f, vs)
+        if hessian.free_symbols or not hessian.is_positive_definite:
+            raise Rejected("f must be a quadratic with a minimum (a positive definite Hessian)")
+        x0 = Pt(*[sp.Integer(c) for c in fixed["point"]]) if "point" in fixed else random_point(rng, params, vs)
+        if "eta" in fixed:
+            eta = parse_formula(str(fixed["eta"]), ())
+        else:
+            # Rates below 2/λ_max make f decrease at every step of descent on a quadratic.
+            largest = max(float(ev) for ev in hessian.eigenvals())
+            rates = [r for r in LEARNING_RATES if r * largest < 2]
+            if not rates:
+                raise Rejected("f is too steep for the offered learning rates")
+            eta = rng.choice(rates)
+        if not (eta.is_Rational and eta > 0):
+            raise Rejected("the learning rate must be a positive rational number such as 1/10")
+        n = int(fixed.get("steps", params.steps))
         grad = gradient(f, vs)
-        xs, steps = [x0], [rich(Equals(sp.Symbol("∇f"), grad), ".")]
+        xs, values = [x0], [at(f, vs, x0)]
+        steps = [rich(Equals(sp.Symbol("∇f"), grad), ".")]
         for k in range(n):
             g = Vec(*at(grad, vs, xs[-1]))
             if all(c == 0 for c in g):
-                raise Rejected("zero gradient: descent does not move")
+                raise Rejected("∇f is zero at an iterate: descent does not move")
             nxt = Pt(*[p - eta * c for p, c in zip(xs[-1], g)])
             steps.append(rich(f"Step {k + 1}: ", Equals(sp.Symbol(f"∇f(x{_sub(k)})"), g), ", so ",
                               Equals(sp.Symbol(f"x{_sub(k + 1)}"), nxt), "."))
             xs.append(nxt)
-        f0, fn_ = at(f, vs, x0), at(f, vs, xs[-1])
-        decreased = bool(fn_ < f0)
-        if max(abs(c) for c in xs[-1]) > 60 or any(sp.Rational(c).q > 100 for c in xs[-1]):
-            raise Rejected("iterate too large or fractions too fine to be teachable")
-        steps.append(rich("Compare: ", Equals(sp.Symbol(f"f(x{_sub(0)})"), f0), " and ",
-                          Equals(sp.Symbol(f"f(x{_sub(n)})"), fn_), ": f ",
-                          "decreased." if decreased else "did not decrease (the step size is too large)."))
-        answer = xs[-1]
-        g0 = at(grad, vs, x0)
-        candidates = [
-            d(Pt(*[p + eta * c for p, c in zip(x0, g0)]) if n == 1 else Pt(*[2 * p - q for p, q in zip(x0, xs[1])]),
-              "sign_error_ascent", "That step went uphill: descent subtracts η∇f."),
-            d(Pt(*[p - c for p, c in zip(x0, g0)]), "learning_rate_dropped", "The step was not scaled by η."),
-            d(xs[1] if n == 2 else Pt(*[p - 2 * eta * c for p, c in zip(x0, g0)]),
-              "wrong_number_of_steps", "That is not the requested number of steps."),
-            d(Pt(*[eta * c for c in g0]), "step_not_subtracted", "η∇f is the step, not the new point."),
-        ]
+            values.append(at(f, vs, nxt))
+            if not values[-1] < values[-2]:
+                raise Rejected("f does not decrease at every step (the learning rate is too large)")
+        answer, last = xs[-1], values[-1]
+        steps.append(rich("f decreases at every step: ", *sum(([Equals(sp.Symbol(f"f(x{_sub(k)})"), v), ", "]
+                                                                for k, v in enumerate(values)), [])[:-1], "."))
+        g0 = Vec(*at(grad, vs, x0))
+        parts = []
+        xn = f"x{_sub(n)}"
+        if "point" in params.parts:
+            parts.append(vector_part("point", (sp.Symbol(xn),), answer, [
+                d(Pt(*[p + eta * c for p, c in zip(x0, g0)]) if n == 1 else Pt(*[2 * p - q for p, q in zip(x0, xs[1])]),
+                  "sign_error_ascent", "That step went uphill: descent subtracts η∇f."),
+                d(Pt(*[p - c for p, c in zip(x0, g0)]), "learning_rate_dropped", "The step was not scaled by η."),
+                d(xs[1] if n > 1 else Pt(*[p - 2 * eta * c for p, c in zip(x0, g0)]),
+                  "wrong_number_of_steps", "That is not the requested number of steps."),
+                d(Pt(*[eta * c for c in g0]), "step_not_subtracted", "η∇f is the step, not the new point."),
+            ]))
+        if "value" in params.parts:
+            parts.append(number_part("value", (sp.Symbol(f"f({xn})"),), last, [
+                d(values[0], "value_at_start", "That is ", sp.Symbol("f(x₀)"), ", before any step."),
+                d(values[-2], "wrong_number_of_steps", "That is f one step too early.") if n > 1 else
+                d(-last, "sign_error", "The sign of the value is wrong."),
+                d(at(f, vs, Pt(*[p + eta * c for p, c in zip(x0, g0)])), "sign_error_ascent",
+                  "That is f after a step uphill: descent subtracts η∇f."),
+            ], minimum=1))
+        after = f" after {n} step{'s' if n > 1 else ''}"
+        asked = {("point",): rich("Find ", sp.Symbol(xn), after + "."),
+                 ("value",): rich("Find ", sp.Symbol(f"f({xn})"), after + "."),
+                 ("point", "value"): rich("Find ", sp.Symbol(xn), after + ", and ", sp.Symbol(f"f({xn})"), ".")
+                 }[tuple(p.name for p in parts)]
         return Problem(
             family=self.name, variables=vs, function=f,
             prompt=rich("Apply gradient descent to ", Equals(f_of(vs), f), " starting from ",
-                        Equals(sp.Symbol("x₀"), x0), " with learning rate ", Equals(sp.Symbol("η"), eta),
-                        f". Find x{_sub(n)} after {n} step{'s' if n > 1 else ''}, and say whether f decreased."),
-            answer=answer, answer_kind="point", point=x0, steps=tuple(steps),
-            distractors=distinct_distractors(answer, candidates),
-            data={"eta": eta, "steps": n, "decreased": decreased, "key": (eta, n)},
+                        Equals(sp.Symbol("x₀"), x0), " with learning rate ", Equals(ETA, eta), ". ") + asked,
+            parts=tuple(parts), point=x0, steps=tuple(steps),
+            data={"eta": eta, "steps": n, "iterates": tuple(xs), "values": tuple(values), "key": (eta, n),
+                  "shape": {"steps": n}},
         )
 
     def verify(self, problem):
         fn = V.numeric_function(problem.function, problem.variables)
         eta = V.mp(problem.data["eta"])
         x = V.mp_vec(problem.point)
+        values = [fn(*x)]
         for _ in range(problem.data["steps"]):
             g = V.numeric_gradient(fn, x)
             x = [p - eta * c for p, c in zip(x, g)]
-        lowered = fn(*x) < fn(*V.mp_vec(problem.point))
-        return [
-            V.check("numeric_descent_iterate", V.close(x, V.mp_vec(problem.answer), mpmath.mpf("1e-10")),
-                    f"iterating with finite-difference gradients gives {V.fmt(x)}"),
-            V.check("decrease_claim", lowered == problem.data["decreased"],
-                    f"f(x0) = {V.fmt(fn(*V.mp_vec(problem.point)))}, f(xn) = {V.fmt(fn(*x))}"),
-        ]
-
-
-def _sub(k: int) -> str:
-    return "₀₁₂₃"[k]
+            values.append(fn(*x))
+        names = [p.name for p in problem.parts]
+        checks = [V.check("f_decreases_at_every_step", all(b < a for a, b in zip(values, values[1:])),
+                          f"f along the numeric iterates {V.fmt(values)}")]
+        if "point" in names:
+            checks.append(V.check("numeric_descent_iterate",
+                                  V.close(x, V.mp_vec(problem.part("point").answer), mpmath.mpf("1e-10")),
+                                  f"iterating with finite-difference gradients gives {V.fmt(x)}"))
+        if "value" in names:
+            checks.append(V.check("value_at_iterate",
+                                  V.close(values[-1], V.mp(problem.part("value").answer), mpmath.mpf("1e-10")),
+                                  f"f at the numeric iterate {V.fmt(values[-1])}"))
+        return checks
 
 
 FAMILY = DescentFamily()

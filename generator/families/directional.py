@@ -1,4 +1,7 @@
-"""directional_derivative: D_u f(P), direction given as a unit vector, a vector, or an angle."""
+"""directional_derivative: D_u f(P), direction given as a unit vector, a vector, or an angle.
+
+One direction form per problem, so every variant of a pool asks the same thing.
+"""
 from __future__ import annotations
 
 from typing import Literal
@@ -8,23 +11,25 @@ import sympy as sp
 from pydantic import Field, model_validator
 
 from .. import verify as V
+from ..mathparse import parse_formula
 from ..problem import DU_F, GRAD_F_AT_P, U_HAT, Dot, Equals, Norm, Over, Problem, Vec, rich
-from ._common import (SPECIAL_ANGLES, Rejected, at, d, distinct_distractors, dot, norm, normalise,
+from ._common import (SPECIAL_ANGLES, Rejected, at, d, dot, norm, normalise, number_part,
                       random_integer_direction)
 from ._point import PointParams, figure, gradient_steps, setting, setup
 
 DirectionForm = Literal["unit", "vector", "angle"]
+THETA = sp.Symbol("θ")
 
 
 class Params(PointParams):
-    direction_as: tuple[DirectionForm, ...] = Field(("unit", "vector", "angle"), min_length=1,
-                                                    description="how the direction is given")
+    direction_as: DirectionForm = Field("unit", description="how the direction is given: a unit vector, a "
+                                        "vector to normalise, or an angle with the x-axis")
 
     @model_validator(mode="after")
     def _angle_needs_2d(self):
-        if self.variables == 3 and set(self.direction_as) == {"angle"}:
+        if self.variables == 3 and self.direction_as == "angle":
             raise ValueError("an angle gives a direction only in the plane: use variables: 2, "
-                             "or add 'unit' or 'vector' to direction_as")
+                             "or direction_as: unit or vector")
         return self
 
 
@@ -35,32 +40,56 @@ def direction_from(form, given):
     return normalise(given)
 
 
+def fixed_direction(fixed, form, n):
+    """The direction the lesson gives, checked against the problem's direction form."""
+    given = {"unit": "unit", "vector": "direction", "angle": "angle"}
+    present = [k for k in ("unit", "direction", "angle") if k in fixed]
+    if not present:
+        return None
+    if len(present) > 1:
+        raise Rejected(f"the fixed instance gives both {present[0]} and {present[1]}: give one direction")
+    if present[0] != given[form]:
+        raise Rejected(f"the fixed instance gives '{present[0]}' but direction_as is '{form}': they must agree")
+    if form == "angle":
+        theta = parse_formula(fixed["angle"], ())
+        if not theta.is_real:
+            raise Rejected("the fixed angle is not a real number")
+        return theta
+    raw = Vec(*[parse_formula(str(c), ()) if isinstance(c, str) else sp.Integer(c) for c in fixed[present[0]]])
+    if len(raw) != n:
+        raise Rejected(f"the fixed direction has {len(raw)} components but the problem has {n} variables")
+    if all(c == 0 for c in raw):
+        raise Rejected("the fixed direction is the zero vector")
+    if form == "unit" and sp.simplify(sum(c**2 for c in raw) - 1) != 0:
+        raise Rejected("the fixed unit vector does not have length 1")
+    return raw
+
+
 class DirectionalFamily:
     name = "directional_derivative"
     Params = Params
+    fixed_fields = frozenset({"function", "point", "unit", "direction", "angle"})
 
-    def generate(self, rng, params, fixed=None) -> Problem:
+    def generate(self, rng, params, fixed=None, variant=1) -> Problem:
         vs, f, P, grad, g = setup(rng, params, fixed)
-        forms = [m for m in params.direction_as if not (m == "angle" and len(vs) == 3)]
-        form = rng.choice(forms)
-        if fixed and "direction" in fixed:
-            form = "vector"
-            raw = Vec(*[sp.Integer(c) for c in fixed["direction"]])
-            if all(c == 0 for c in raw):
-                raise Rejected("the direction is the zero vector")
-        elif form == "angle":
-            raw = rng.choice(SPECIAL_ANGLES)
-        else:
-            raw = random_integer_direction(rng, len(vs))
-            if form == "vector" and norm(raw) == 1:
-                raw = Vec(*[2 * c for c in raw])
+        form = params.direction_as
+        raw = fixed_direction(fixed, form, len(vs)) if fixed else None
+        if raw is None:
+            if form == "angle":
+                raw = rng.choice(SPECIAL_ANGLES)
+            else:
+                raw = random_integer_direction(rng, len(vs))
+                if form == "vector" and norm(raw) == 1:
+                    raw = Vec(*[2 * c for c in raw])
+                if form == "unit":
+                    raw = normalise(raw)
         u = direction_from(form, raw)
         answer = sp.radsimp(dot(g, u))
         if answer == 0:
             raise Rejected("D_u f(P) = 0 makes every sign mistake invisible")
 
         if form == "angle":
-            direction_text = rich(" in the direction making angle ", Equals(sp.Symbol("θ"), raw),
+            direction_text = rich(" in the direction making angle ", Equals(THETA, raw),
                                   " with the positive x-axis.")
         elif form == "vector":
             direction_text = rich(" in the direction of ", Equals(sp.Symbol("v"), raw), ".")
@@ -70,33 +99,31 @@ class DirectionalFamily:
         if form == "vector":
             steps.append(rich("Normalise the direction: ", Equals(U_HAT, Over(raw, Norm(raw)), u), "."))
         elif form == "angle":
-            steps.append(rich("The unit vector at angle θ is ", Equals(U_HAT, Vec(sp.cos(sp.Symbol('θ')),
-                                                                                  sp.sin(sp.Symbol('θ'))), u), "."))
+            steps.append(rich("The unit vector at angle θ is ", Equals(U_HAT, Vec(sp.cos(THETA), sp.sin(THETA)), u),
+                              "."))
         steps.append(rich(Equals(DU_F, Dot(GRAD_F_AT_P, U_HAT), Dot(g, u), answer), "."))
 
         wrong = Vec(*at(grad, vs, [c + 1 for c in P]))
-        raw_vec = raw if form == "vector" else None
         candidates = [
-            *( [d(dot(g, raw_vec), "not_normalised", "The direction vector was not divided by its length.")]
-               if raw_vec is not None else [] ),
+            *([d(dot(g, raw), "not_normalised", "The direction vector was not divided by its length.")]
+              if form == "vector" else []),
             d(-answer, "sign_error", "The sign is flipped."),
             d(sp.radsimp(norm(g)), "magnitude_instead", "That is |∇f(P)|, the largest rate over all directions,"
-              " not the rate along u."),
-            d(Vec(*[a * b for a, b in zip(g, u)]), "scalar_vs_vector",
-              "The products were not added: the directional derivative is a scalar."),
+              " not the rate along û."),
             d(sp.radsimp(dot(wrong, u)), "wrong_point", "The gradient was evaluated at the wrong point."),
+            d(sum(c**2 for c in g), "squared_magnitude", "That is |∇f(P)|², not a rate along û."),
             d(sp.Integer(0), "evaluated_before_differentiating",
               "P was substituted before differentiating, which makes everything 0."),
-            d(sum(c**2 for c in g), "squared_magnitude", "That is |∇f(P)|², not a rate along u."),
         ]
+        part = number_part("rate", (DU_F,), answer, candidates)
         return Problem(
             family=self.name, variables=vs, function=f,
             prompt=setting(vs, f, P) + rich(" Find the directional derivative ", DU_F, " of f at P")
             + direction_text,
-            answer=answer, answer_kind="scalar", point=P, direction=raw if form != "unit" else u,
-            steps=tuple(steps), distractors=distinct_distractors(answer, candidates),
-            data={"direction_form": form, "unit": u, "key": form},
-            figure=figure(vs, f, P, [("∇f(P)", g), ("u", u)]),
+            parts=(part,), point=P, direction=raw if form != "unit" else u,
+            steps=tuple(steps),
+            data={"direction_form": form, "unit": u, "key": form, "shape": {"direction_as": form}},
+            figure=figure(vs, f, P, [("∇f(P)", g), ("û", u)]),
         )
 
     def verify(self, problem):

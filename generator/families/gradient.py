@@ -9,15 +9,14 @@ from pydantic import Field
 from .. import verify as V
 from ..mathparse import parse_formula
 from ..problem import GRAD_F, Equals, Partial, Problem, Vec, rich
-from ._common import (BaseParams, Rejected, d, distinct_distractors, f_of, random_form,
-                      sampler, variables)
+from ._common import BaseParams, Rejected, choice_part, d, f_of, random_form, sampler, variables
 
 Form = Literal["polynomial", "exp", "trig", "log", "quotient"]
 
 
 class Params(BaseParams):
-    forms: tuple[Form, ...] = Field(("polynomial", "exp", "trig"), min_length=1,
-                                    description="kinds of function to draw from")
+    form: Form = Field("polynomial", description="kind of function (one per problem, so every variant of a "
+                       "pool needs the same rules: power, chain and product, or quotient rule)")
 
 
 def sloppy_diff(expr, v, mistake):
@@ -52,13 +51,14 @@ def sloppy_diff(expr, v, mistake):
 class GradientFamily:
     name = "gradient"
     Params = Params
+    fixed_fields = frozenset({"function"})
 
-    def generate(self, rng, params, fixed=None) -> Problem:
+    def generate(self, rng, params, fixed=None, variant=1) -> Problem:
         vs = variables(params)
         if fixed and "function" in fixed:
             f = parse_formula(fixed["function"], tuple(str(v) for v in vs))
         else:
-            f = random_form(rng, vs, params.coefficients, params.degree, rng.choice(params.forms))
+            f = random_form(rng, vs, params.coefficients, params.degree, params.form)
         grad = Vec(*[sp.diff(f, v) for v in vs])
         if any(c == 0 for c in grad) and not fixed:
             raise Rejected("a partial derivative is zero")
@@ -81,12 +81,12 @@ class GradientFamily:
             d(Vec(*[sum(grad)] * len(vs)), "scalar_vs_vector",
               "The partials were added into one number; the gradient keeps them as separate components."),
         ]
-        distractors = distinct_distractors(grad, candidates, to_numbers=sampler(vs))
+        part = choice_part("gradient", (GRAD_F,), grad, candidates, equivalence="sampled",
+                           to_numbers=sampler(vs))
         return Problem(
             family=self.name, variables=vs, function=f,
             prompt=rich("Compute the gradient ", GRAD_F, " of ", Equals(F, f), "."),
-            answer=grad, answer_kind="expr_vector", steps=tuple(steps), distractors=distractors,
-            data={"key": None},
+            parts=(part,), steps=tuple(steps), data={"key": None},
         )
 
     def verify(self, problem):

@@ -3,14 +3,20 @@ reads the same in Anki, Canvas, Moodle and on paper. Each target renders it in i
 from __future__ import annotations
 
 import html
+import re
 
 from ..generate import Generated
 from ..mathfmt import render, tex
-from ..problem import Problem, rich
+from ..problem import Part, Problem, Vec, rich
 
 
 def esc(text: str) -> str:
     return html.escape(text, quote=True)
+
+
+def strip_tags(text: str) -> str:
+    """The text of an HTML fragment (for places that show plain text: dropdowns, tooltips)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
 
 
 def math(expr) -> str:
@@ -18,46 +24,55 @@ def math(expr) -> str:
 
 
 def decimal(value, digits=4) -> str:
-    """A plain decimal for a scalar: '1.5', never '1,5' or '3/2'."""
+    """A plain decimal for a scalar: '1.5', never '1,5' or '3/2'; a true minus sign."""
     text = f"{float(value):.{digits}f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
+    return "0" if text in ("-0", "") else text.replace("-", "\u2212")
 
 
-def value_rich(p: Problem, value):
-    if p.answer_kind == "choice":
-        i = int(value)
-        return rich(f"{p.data['labels'][i]}: ", p.data["directions"][i])
-    if p.answer_kind == "boolean":
-        return rich("True" if value else "False")
-    if isinstance(value, tuple):
+def option_rich(part: Part, value):
+    """One option of a choice part (or a distractor's value) as shown to the student."""
+    if part.options is not None:
+        option = part.options[int(value)]
+        return option if isinstance(option, tuple) else rich(str(option))
+    if isinstance(value, tuple) and not isinstance(value, Vec) and len(value) == 2 and all(
+            isinstance(v, Vec) for v in value):
         return rich(value[0], " and ", value[1])
     return rich(value)
 
 
+def value_rich(part: Part, value):
+    if part.kind == "boolean":
+        return rich("True" if value else "False")
+    if part.kind == "choice":
+        return option_rich(part, value)
+    return rich(value)
+
+
+def _approx(part: Part):
+    """ ≈ decimals, where the exact answer is not an integer (what a student types)."""
+    if part.kind == "number" and not part.answer.is_Integer:
+        return rich(" ≈ " + decimal(part.answer))
+    if part.kind == "vector" and not all(c.is_Integer for c in part.answer):
+        return rich(" ≈ (" + ", ".join(decimal(c) for c in part.answer) + ")")
+    return ()
+
+
+def part_answer_rich(part: Part):
+    return value_rich(part, part.answer) + _approx(part)
+
+
 def answer_rich(p: Problem):
-    out = value_rich(p, p.answer)
-    if p.answer_kind == "scalar" and not p.answer.is_Integer:
-        out += rich(" ≈ " + decimal(p.answer))
-    elif p.answer_kind in ("vector", "point", "vector_pair"):
-        vectors = p.answer if p.answer_kind == "vector_pair" else (p.answer,)
-        if not all(c.is_Integer for v in vectors for c in v):
-            shown = " and ".join("(" + ", ".join(decimal(c) for c in v) + ")" for v in vectors)
-            out += rich(" ≈ " + shown)
-    if p.family == "steepest_ascent":
-        out += rich("; rate ", p.data["rate"])
-    if p.family == "gradient_descent_step":
-        out += rich("; f " + ("decreased" if p.data["decreased"] else "did not decrease"))
-    if p.family == "gradient_magnitude":
-        out += rich(", in the direction of ", p.data["gradient"])
+    """Every part's answer, labelled when the problem asks more than one thing."""
+    if len(p.parts) == 1:
+        return part_answer_rich(p.parts[0])
+    out = ()
+    for i, part in enumerate(p.parts):
+        out += (rich("; ") if i else ()) + part.label + rich(": ") + part_answer_rich(part)
     return out
 
 
 def prompt_html(p: Problem) -> str:
     return render(p.prompt, "html")
-
-
-def value_html(p: Problem, value) -> str:
-    return render(value_rich(p, value), "html")
 
 
 def answer_html(p: Problem) -> str:
@@ -70,13 +85,17 @@ def solution_html(p: Problem) -> str:
 
 def mistakes_html(p: Problem) -> str:
     items = []
-    for d in p.distractors:
-        value = "" if p.answer_kind == "choice" else value_html(p, d.value) + ": "
-        items.append(f"<li>{value}{render(d.feedback, 'html')}</li>")
+    for part in p.parts:
+        for d in part.distractors:
+            value = "" if part.options is not None or part.kind == "boolean" else \
+                render(value_rich(part, d.value), "html") + ": "
+            items.append(f"<li>{value}{render(d.feedback, 'html')}</li>")
     return "<ul>" + "".join(items) + "</ul>"
 
 
 def source_text(g: Generated, lesson) -> str:
+    """Where a problem comes from, for students: no seeds (those belong in the teacher's key and
+    the manifest)."""
     s = g.slot
-    variant = "from the lesson" if s.variant == 0 else f"variant {s.variant}"
-    return f"Lesson {lesson.number}, {s.item}{s.spec.id} ({s.spec.family}, {variant}, seed {g.seed})"
+    variant = "from the lesson" if s.variant == 0 else f"practice version {s.variant}"
+    return f"Lesson {lesson.number}, exercise {s.item}{s.spec.id} ({variant})"

@@ -106,7 +106,7 @@ def figures(lb, options):
     """The plots this deck embeds, so a parallel build can draw them up front."""
     return [(g.problem.figure, {}) for g in lb.problems
             if g.slot.variant <= options.anki_variants and g.problem.figure is not None
-            and g.problem.answer_kind != "boolean"]
+            and g.problem.figure is not None]
 
 
 def render(lb, options) -> dict[str, bytes]:
@@ -158,7 +158,7 @@ def render(lb, options) -> dict[str, bytes]:
                                  "fixed" if s.variant == 0 else "variant")
         identity = (lesson.id, s.item, s.spec.id, s.variant)
         source = esc(source_text(g, lesson))
-        if p.answer_kind == "boolean":
+        if p.parts[0].kind == "boolean":
             decks[deck].add_note(genanki.Note(
                 truefalse_m, [prompt_html(p).replace("True or false: ", ""), "True" if p.answer else "False",
                               "".join(f"<p>{render_rich(step, 'html')}</p>" for step in p.steps), source, ""],

@@ -1,13 +1,20 @@
-"""How each problem becomes an LMS question: shared by Canvas QTI and Moodle XML so both grade
-the same way.
+"""How each problem becomes an LMS question: shared by Canvas QTI and Moodle XML so both ask and
+grade the same parts.
 
-- scalar answers → numerical, with a tolerance that accepts the answer rounded to the stated
-  decimals and rejects every numerical distractor (checked here; a problem whose distractors sit
-  too close falls back to multiple choice);
-- integer vectors and points → one number per component (fill-in-multiple-blanks / cloze);
-- any other vector, symbolic gradients, pairs and direction choices → multiple choice with the
-  misconception distractors and per-answer feedback;
-- true/false → true/false; conceptual items → essay with the model answer for the grader.
+A problem declares its parts (problem.Part); every part becomes a response box: a typed number
+per number or vector component, a choice per choice part. The item type follows from the boxes
+and the LMS (`layout`):
+
+- one number → numerical, with a tolerance of half a unit in the asked place;
+- one choice → multiple choice (true/false for a statement);
+- several numbers → Canvas fill-in-multiple-blanks (each blank lists every typing of its value,
+  see typed.py) and Moodle cloze with a NUMERICAL subquestion per box;
+- several choices of plain words → Canvas multiple dropdowns and Moodle cloze dropdowns;
+- anything Canvas cannot mix (typed numbers and choices in one item), or a Moodle item whose
+  points are not a whole multiple of its boxes (Moodle gives every cloze box a whole mark and
+  makes the item's mark their sum), → one multiple choice whose options combine every part.
+
+Conceptual items become essays with the model answer for the grader.
 """
 from __future__ import annotations
 
@@ -15,14 +22,13 @@ import html
 import random
 from dataclasses import dataclass
 
-
-from ..families._common import numeric
 from ..generate import Generated
 from ..mathfmt import render
-from ._content import answer_html, prompt_html, solution_html, value_html
+from ..problem import Part, Pt
+from ._content import answer_html, option_rich, prompt_html, solution_html
+from .typed import exact_text, instructions, tolerance, typings
 
-TOLERANCES = ((0.01, 2), (0.001, 3))   # (margin, decimals asked for)
-TINY = 1e-4                            # Canvas rounds numbers below this to 0
+CHOICES = 4           # options of a combined multiple choice: the answer and three combinations
 
 
 @dataclass(frozen=True)
@@ -31,20 +37,79 @@ class Choice:
     correct: bool
     feedback: str
     misconception: str | None
+    plain: bool = False        # the option is plain words (fits a dropdown)
+    feedback_text: str = ""    # the feedback without markup (for tooltips)
+    text: str = ""             # the option without markup (Canvas's answer text when the HTML is images)
+
+
+@dataclass(frozen=True)
+class Box:
+    """One response box: a typed number, or a choice among options."""
+    name: str                  # unique within the item: the part name, plus the component number
+    kind: str                  # "number" | "choice"
+    value: float | None = None
+    exact: str | None = None   # the value as a plain decimal a numerical grader parses
+    form: str = "decimal"
+    decimals: int = 2
+    tolerance: float = 0.0
+    typings: tuple[str, ...] = ()          # what Canvas accepts in a blank
+    wrong: tuple[tuple[float, str, str, str], ...] = ()   # (value, feedback html, feedback text, misconception)
+    choices: tuple[Choice, ...] = ()
+
+
+@dataclass(frozen=True)
+class AskedPart:
+    name: str
+    label: str                 # html
+    boxes: tuple[Box, ...]
+    brackets: tuple[str, str] | None    # "⟨⟩" for vectors, "()" for points, None for one box
+    prose: bool = False        # the label is words ("The value of f there"), not a symbol
+
+    def line(self, boxes: list[str]) -> str:
+        """The answer line: "∇f(P) = ⟨[a], [b]⟩" or "The value of f there: [c]"."""
+        inner = ", ".join(boxes)
+        if self.brackets:
+            inner = f"{self.brackets[0]} {inner} {self.brackets[1]}"
+        if self.prose:
+            return f"<p>{self.label[:1].upper() + self.label[1:]}: {inner}</p>"
+        return f"<p>{self.label}{': ' if self.boxes[0].kind == 'choice' else ' = '}{inner}</p>"
 
 
 @dataclass(frozen=True)
 class Question:
-    kind: str              # numerical | components | multiple_choice | true_false
-    prompt: str
+    stem: str                  # the problem's prompt (html)
+    parts: tuple[AskedPart, ...]
+    instructions: str          # how to type numbers ("" when nothing is typed)
     solution: str
     answer: str
-    value: float | None = None
-    margin: float | None = None
-    decimals: int | None = None
-    components: tuple[int, ...] = ()
-    choices: tuple[Choice, ...] = ()
+    combined: tuple[Choice, ...]   # a multiple choice covering every part (single-choice items: its options)
     truth: bool | None = None
+    ordered: bool = False      # the options carry their own letters (A: …): keep their order
+
+    @property
+    def boxes(self) -> tuple[Box, ...]:
+        return tuple(b for p in self.parts for b in p.boxes)
+
+
+def layout(q: Question, lms: str, points: float) -> str:
+    """numerical | true_false | multiple_choice | blanks | dropdowns | cloze (see the docstring)."""
+    boxes = q.boxes
+    if q.truth is not None:
+        return "true_false"
+    if len(boxes) == 1:
+        return "numerical" if boxes[0].kind == "number" else "multiple_choice"
+    kinds = {b.kind for b in boxes}
+    words = all(c.plain for b in boxes for c in b.choices)
+    if lms == "canvas":
+        if kinds == {"number"}:
+            return "blanks"
+        return "dropdowns" if kinds == {"choice"} and words else "multiple_choice"
+    whole = float(points) / len(boxes)
+    return "cloze" if whole == int(whole) and whole >= 1 else "multiple_choice"
+
+
+def cloze_weight(q: Question, points: float) -> int:
+    return int(float(points) / len(q.boxes))
 
 
 @dataclass(frozen=True)
@@ -138,40 +203,101 @@ def precompute(problems) -> dict[tuple, Question]:
     return {(g.slot.id, g.seed): question(g) for g in problems}
 
 
-def _question(g: Generated) -> Question:
-    p = g.problem
-    prompt, solution, answer = prompt_html(p), solution_html(p), answer_html(p)
-    if p.answer_kind == "boolean":
-        truth = bool(p.answer)
-        wrong = render(p.distractors[0].feedback, "html") if p.distractors else "Not quite."
-        verdicts = tuple(Choice(label, value == truth, "Correct." if value == truth else wrong, None)
-                         for label, value in (("True", True), ("False", False)))
-        return Question("true_false", prompt.replace("True or false: ", ""), solution, answer, truth=truth,
-                        choices=verdicts)
-    if p.answer_kind == "scalar":
-        value = float(p.answer)
-        others = [numeric(d.value) for d in p.distractors]
-        scalars = [o for o in others if not isinstance(o, list)]
-        for margin, decimals in TOLERANCES:
-            if abs(value) >= TINY and all(abs(o - value) > 2 * margin for o in scalars):
-                return Question("numerical", prompt + f"<p>Give a decimal rounded to {decimals} places.</p>",
-                                solution, answer, value=value, margin=margin, decimals=decimals)
-    if p.answer_kind in ("vector", "point") and all(c.is_Integer for c in p.answer):
-        return Question("components", prompt, solution, answer, components=tuple(int(c) for c in p.answer))
-    return Question("multiple_choice", prompt, solution, answer, choices=choices(g))
+def _plain_words(text: str) -> bool:
+    return "\\(" not in text and "<" not in text
 
 
-def choices(g: Generated) -> tuple[Choice, ...]:
+def _options(g: Generated, part: Part) -> tuple[Choice, ...]:
+    """A choice part's options: the answer and its distractors, each with its feedback."""
     p = g.problem
-    out = [Choice(value_html(p, p.answer), True, "Correct.", None)]
-    out += [Choice(value_html(p, d.value), False, render(d.feedback, "html"), d.misconception)
-            for d in p.distractors]
-    if p.answer_kind == "choice":
-        out = sorted(out, key=lambda c: c.html)  # A, B, C in order
-    else:
-        random.Random(g.seed).shuffle(out)       # the correct answer is not always first
+    if part.options is not None:
+        feedback = {int(d.value): d for d in part.distractors}
+        out = []
+        for i in range(len(part.options)):
+            text = render(option_rich(part, i), "html")
+            d = feedback.get(i)
+            right = i == int(part.answer)
+            out.append(Choice(text, right, "Correct." if right else render(d.feedback, "html") if d else "Not this one.",
+                              d.misconception if d else None, _plain_words(text),
+                              "Correct." if right else render(d.feedback, "text") if d else "Not this one.",
+                              render(option_rich(part, i), "text")))
+        return tuple(out)
+    out = [Choice(render(option_rich(part, part.answer), "html"), True, "Correct.", None, feedback_text="Correct.",
+                  text=render(option_rich(part, part.answer), "text"))]
+    out += [Choice(render(option_rich(part, d.value), "html"), False, render(d.feedback, "html"), d.misconception,
+                   feedback_text=render(d.feedback, "text"), text=render(option_rich(part, d.value), "text"))
+            for d in part.distractors]
+    random.Random(f"{g.seed}/{part.name}").shuffle(out)       # the answer is not always first
     return tuple(out)
 
 
-def accepted_spellings(n: int) -> list[str]:
-    return [str(n), f"{n}.0", f"+{n}"] if n > 0 else [str(n), f"{n}.0"]
+def _number_box(name, part, value, wrong=()) -> Box:
+    return Box(name, "number", float(value), exact_text(value), part.form, part.decimals,
+               tolerance(part.form, part.decimals), typings(value, part.form, part.decimals), tuple(wrong))
+
+
+def _asked(g: Generated, part: Part) -> AskedPart:
+    label = render(part.label, "html")
+    prose = all(isinstance(piece, str) for piece in part.label)
+    if part.kind == "number":
+        wrong = [(float(d.value), render(d.feedback, "html"), render(d.feedback, "text"), d.misconception)
+                 for d in part.distractors]
+        return AskedPart(part.name, label, (_number_box(part.name, part, part.answer, wrong),), None, prose)
+    if part.kind == "vector":
+        boxes = tuple(_number_box(f"{part.name}_{i + 1}", part, c) for i, c in enumerate(part.answer))
+        brackets = ("(", ")") if isinstance(part.answer, Pt) else ("⟨", "⟩")
+        return AskedPart(part.name, label, boxes, brackets, prose)
+    if part.kind == "boolean":
+        truth = bool(part.answer)
+        wrong = part.distractors[0].feedback if part.distractors else ("Not quite.",)
+        choices = tuple(Choice(text, value == truth, "Correct." if value == truth else render(wrong, "html"), None,
+                               True, "Correct." if value == truth else render(wrong, "text"), text)
+                        for text, value in (("True", True), ("False", False)))
+        return AskedPart(part.name, label, (Box(part.name, "choice", choices=choices),), None, prose)
+    return AskedPart(part.name, label, (Box(part.name, "choice", choices=_options(g, part)),), None, prose)
+
+
+def _combined(g: Generated, asked: tuple[AskedPart, ...]) -> tuple[Choice, ...]:
+    """A multiple choice covering every part: the right answers together, and combinations with
+    exactly one part wrong (its misconception's feedback), taken in turn from each part."""
+    p = g.problem
+    if len(p.parts) == 1 and p.parts[0].kind in ("choice", "boolean"):
+        return asked[0].boxes[0].choices
+    right = [(render(option_rich(part, part.answer), "html"), render(option_rich(part, part.answer), "text"))
+             for part in p.parts]
+
+    def joined(values, lang):
+        k = 0 if lang == "html" else 1
+        if len(values) == 1:
+            return values[0][k]
+        return "; ".join(f"{render(part.label, lang)} = {v[k]}" for part, v in zip(p.parts, values))
+
+    wrong = []
+    queues = [list(part.distractors) for part in p.parts]
+    while len(wrong) < CHOICES - 1 and any(queues):
+        for i, queue in enumerate(queues):
+            if queue and len(wrong) < CHOICES - 1:
+                d = queue.pop(0)
+                values = list(right)
+                values[i] = (render(option_rich(p.parts[i], d.value), "html"),
+                             render(option_rich(p.parts[i], d.value), "text"))
+                wrong.append(Choice(joined(values, "html"), False, render(d.feedback, "html"), d.misconception,
+                                    feedback_text=render(d.feedback, "text"), text=joined(values, "text")))
+    out = [Choice(joined(right, "html"), True, "Correct.", None, feedback_text="Correct.",
+                  text=joined(right, "text"))] + wrong
+    random.Random(f"{g.seed}/combined").shuffle(out)
+    return tuple(out)
+
+
+def _question(g: Generated) -> Question:
+    p = g.problem
+    asked = tuple(_asked(g, part) for part in p.parts)
+    forms = {part.form for part in p.parts if part.kind in ("number", "vector")}
+    decimals = max((part.decimals for part in p.parts if part.kind in ("number", "vector")), default=2)
+    truth = bool(p.answer) if len(p.parts) == 1 and p.parts[0].kind == "boolean" else None
+    stem = prompt_html(p)
+    if truth is not None:
+        stem = stem.replace("True or false: ", "")
+    ordered = len(p.parts) == 1 and p.parts[0].ordered
+    return Question(stem, asked, instructions(forms, decimals) if forms else "", solution_html(p), answer_html(p),
+                    _combined(g, asked), truth, ordered)

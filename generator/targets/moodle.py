@@ -14,7 +14,8 @@ from ..figures import render_png
 
 from ._content import esc
 from ._xml import ident, sub, tostring
-from .lms import Essay, Pool, Statement, figure_html, figures, question, quiz_parts  # noqa: F401 (figures: prefetch hook)
+from .lms import Essay, Pool, Statement, cloze_weight, figure_html, figures, layout, question, quiz_parts  # noqa: F401 (figures: prefetch hook)
+from .typed import exact_text
 
 ALLOWED_FRACTIONS = ("100", "90", "83.33333", "80", "75", "70", "66.66667", "60", "50", "40", "33.33333", "30",
                      "25", "20", "16.66667", "14.28571", "12.5", "11.11111", "10", "5", "0")
@@ -66,36 +67,80 @@ def problem_question(root, g, name, grade, with_figure=False):
     picture, image = figure_html(g, "@@PLUGINFILE@@/") if with_figure else ("", None)
     feedback = f"<p>Answer: {qn.answer}</p>{qn.solution}{picture}"
     idn = ident(g.slot.id, prefix="gen-")
-    q = _problem_body(root, qn, name, grade, feedback, idn)
+    kind = layout(qn, "moodle", grade)
+    q = BODIES[kind](root, qn, name, grade, feedback, idn)
     if image:
         data = base64.b64encode(render_png(g.problem.figure)).decode("ascii")
         sub(q.find("generalfeedback"), "file", data, name=image, path="/", encoding="base64")
 
 
-def _problem_body(root, qn, name, grade, feedback, idn):
-    if qn.kind == "numerical":
-        q = base(root, "numerical", name, qn.prompt, feedback, grade, idn)
-        answer(q, "100", f"{qn.value:.{qn.decimals + 2}f}", "Correct.", fmt="moodle_auto_format",
-               tolerance=f"{qn.margin:g}")
-        sub(q, "unitgradingtype", "0")
-        sub(q, "unitpenalty", "0.1000000")
-        sub(q, "showunits", "3")
-        sub(q, "unitsleft", "0")
-    elif qn.kind == "components":
-        blanks = ", ".join(f"{{1:NUMERICAL:={n}:0.001}}" for n in qn.components)
-        q = base(root, "cloze", name, qn.prompt + f"<p>Answer: ({blanks})</p>", feedback, grade, idn)
-    elif qn.kind == "true_false":
-        q = base(root, "truefalse", name, qn.prompt, feedback, grade, idn)
-        for c in qn.choices:
-            answer(q, "100" if c.correct else "0", c.html.lower(), c.feedback, fmt="moodle_auto_format")
-    else:
-        q = base(root, "multichoice", name, qn.prompt, feedback, grade, idn)
-        sub(q, "single", "true")
-        sub(q, "shuffleanswers", "true")
-        sub(q, "answernumbering", "abc")
-        for c in qn.choices:
-            answer(q, "100" if c.correct else "0", c.html, c.feedback)
+def _with_instructions(qn, text):
+    return text + (f"<p>{esc(qn.instructions)}</p>" if qn.instructions else "")
+
+
+def _numerical(root, qn, name, grade, feedback, idn):
+    [box] = qn.boxes
+    q = base(root, "numerical", name, _with_instructions(qn, qn.stem), feedback, grade, idn)
+    answer(q, "100", box.exact, "Correct.", fmt="moodle_auto_format", tolerance=f"{box.tolerance:g}")
+    for value, fb, _, _ in box.wrong:
+        answer(q, "0", exact_text(value), fb, fmt="moodle_auto_format", tolerance=f"{box.tolerance:g}")
+    sub(q, "unitgradingtype", "0")
+    sub(q, "unitpenalty", "0.1000000")
+    sub(q, "showunits", "3")
+    sub(q, "unitsleft", "0")
     return q
+
+
+def cloze_escape(text: str) -> str:
+    """Text inside a cloze subquestion. Moodle ends an answer or feedback at an unescaped } # or ~
+    and turns \\} and \\# back into } and # (qtype_multianswer_extract_question); it does not
+    unescape \\~, so a tilde becomes the similar-looking U+223C instead."""
+    return text.replace("}", "\\}").replace("#", "\\#").replace("~", "\u223c")
+
+
+def _cloze_box(box, weight) -> str:
+    if box.kind == "number":
+        alternatives = [f"={box.exact}:{box.tolerance:g}#Correct."]
+        alternatives += [f"%0%{exact_text(v)}:{box.tolerance:g}#{cloze_escape(fb)}" for v, _, fb, _ in box.wrong]
+        return f"{{{weight}:NUMERICAL:" + "~".join(alternatives) + "}"
+    # Dropdowns (MULTICHOICE) show plain text only; options with math are vertical radio buttons
+    # (MULTICHOICE_V), which render HTML.
+    kind = "MULTICHOICE" if all(c.plain for c in box.choices) else "MULTICHOICE_V"
+    options = [("=" if c.correct else "%0%") + cloze_escape(c.html) + "#" + cloze_escape(c.feedback_text)
+               for c in box.choices]
+    return f"{{{weight}:{kind}:" + "~".join(options) + "}"
+
+
+def _cloze(root, qn, name, grade, feedback, idn):
+    weight = cloze_weight(qn, grade)
+    lines = [part.line([_cloze_box(b, weight) for b in part.boxes]) for part in qn.parts]
+    q = base(root, "cloze", name, _with_instructions(qn, qn.stem + "".join(lines)), feedback, grade, idn)
+    return q
+
+
+def _truefalse(root, qn, name, grade, feedback, idn):
+    q = base(root, "truefalse", name, qn.stem, feedback, grade, idn)
+    for c in qn.boxes[0].choices:
+        answer(q, "100" if c.correct else "0", c.html.lower(), c.feedback, fmt="moodle_auto_format")
+    return q
+
+
+def _multichoice(root, qn, name, grade, feedback, idn):
+    single = len(qn.boxes) == 1
+    text = _with_instructions(qn, qn.stem) if single and qn.boxes[0].kind == "number" else \
+        qn.stem if single else qn.stem + "<p>Choose the option that gets every part right.</p>"
+    q = base(root, "multichoice", name, text, feedback, grade, idn)
+    labelled = qn.ordered
+    sub(q, "single", "true")
+    # Options that carry their own letters (A: ⟨…⟩) keep their order and get no second numbering.
+    sub(q, "shuffleanswers", "false" if labelled else "true")
+    sub(q, "answernumbering", "none" if labelled else "abc")
+    for c in qn.combined:
+        answer(q, "100" if c.correct else "0", c.html, c.feedback)
+    return q
+
+
+BODIES = {"numerical": _numerical, "cloze": _cloze, "true_false": _truefalse, "multiple_choice": _multichoice}
 
 
 def essay(root, name, prompt, model_answer, grade, idnumber):

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import html
 import re
+from decimal import Decimal
 from urllib.parse import quote
 
 from lxml import etree
 
 from ..figures import render_png
-from ._content import esc
+from ._content import esc, strip_tags
 from ._xml import ident, points, sub, tostring
 from .anki import zip_bytes
-from .lms import Essay, Statement, accepted_spellings, figure_html, figures, question, quiz_parts  # noqa: F401 (figures: prefetch hook)
+from .lms import Essay, Statement, figure_html, figures, layout, question, quiz_parts  # noqa: F401 (figures: prefetch hook)
 
 QTI_NS = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
 CP_NS = "http://www.imsglobal.org/xsd/imscp_v1p1"
@@ -35,7 +36,10 @@ def canvas_math_images(text: str) -> str:
     return re.sub(r"\\\((.+?)\\\)", image, text, flags=re.S)
 
 
-FIGURES = "gen-figures/"       # under web_resources/, which $IMS-CC-FILEBASE$ points at
+FIGURES = "gen-figures/"       # under web_resources/, the folder the course-files token points at
+# Canvas's QTI importer (Qti::HtmlHelper) resolves only $TOKEN$ names of capitals and underscores;
+# the hyphenated $IMS-CC-FILEBASE$ of Common Cartridge exports stays a dead link there.
+FIGURE_LINK = "$IMS_CC_FILEBASE$/" + FIGURES
 
 
 class _Writer:
@@ -44,9 +48,17 @@ class _Writer:
         self.with_figures = options.lms_figures
         self.images: dict[str, dict] = {}
 
-    def mattext(self, parent, text, texttype="text/html"):
+    def mattext(self, parent, text, texttype="text/html", fallback=""):
+        """Material for an item. In image mode a choice's HTML may hold nothing but equation
+        images, and Canvas takes an answer's text by stripping tags: `fallback` keeps a hidden
+        plain-text copy there, so the answer is not "No answer text provided"."""
         material = sub(parent, "material")
-        sub(material, "mattext", self.math(text) if texttype == "text/html" else text, texttype=texttype)
+        if texttype == "text/html":
+            shown = self.math(text)
+            if fallback and shown != text:
+                shown += f'<span style="display: none" aria-hidden="true">{esc(fallback)}</span>'
+            text = shown
+        sub(material, "mattext", text, texttype=texttype)
         return material
 
     def metadata(self, item, qtype, pts, answer_ids=""):
@@ -73,73 +85,101 @@ class _Writer:
     def problem_item(self, parent, g, title, pts):
         q = question(g)
         item = sub(parent, "item", ident=ident(g.slot.id), title=title)
-        if q.kind == "numerical":
-            self.metadata(item, "numerical_question", pts)
-            pres = sub(item, "presentation")
-            self.mattext(pres, q.prompt)
-            resp = sub(pres, "response_str", ident="response1", rcardinality="Single")
-            sub(sub(resp, "render_fib", fibtype="Decimal"), "response_label", ident="answer1")
-            rp = self.resprocessing(item)
-            cond = sub(rp, "respcondition", continue_="No")
-            either = sub(sub(cond, "conditionvar"), "or")
-            exact = f"{q.value:.{q.decimals + 2}f}"
-            sub(either, "varequal", exact, respident="response1")
-            both = sub(either, "and")
-            sub(both, "vargte", f"{q.value - q.margin:.{q.decimals + 3}f}", respident="response1")
-            sub(both, "varlte", f"{q.value + q.margin:.{q.decimals + 3}f}", respident="response1")
-            sub(cond, "setvar", "100", action="Set", varname="SCORE")
-        elif q.kind == "components":
-            self.metadata(item, "fill_in_multiple_blanks_question", pts)
-            pres = sub(item, "presentation")
-            names = [f"c{i + 1}" for i in range(len(q.components))]
-            self.mattext(pres, q.prompt + "<p>Answer: (" + ", ".join(f"[{n}]" for n in names) + ")</p>")
-            conditions = []
-            for i, (name, n) in enumerate(zip(names, q.components)):
-                lid = sub(pres, "response_lid", ident=f"response_{name}")
-                self.mattext(lid, name, texttype="text/plain")
-                rc = sub(lid, "render_choice")
-                idents = []
-                for j, spelling in enumerate(accepted_spellings(n)):
-                    aid = ident(g.slot.id, name, j, prefix="a")
-                    idents.append(aid)
-                    self.mattext(sub(rc, "response_label", ident=aid), spelling, texttype="text/plain")
-                conditions.append((name, idents))
-            rp = self.resprocessing(item)
-            share = f"{100 / len(names):.2f}"
-            for name, idents in conditions:
-                for aid in idents:
-                    cond = sub(rp, "respcondition")
-                    sub(sub(cond, "conditionvar"), "varequal", aid, respident=f"response_{name}")
-                    sub(cond, "setvar", share, varname="SCORE", action="Add")
-        else:
-            is_tf = q.kind == "true_false"
-            choices = [(c.html, c.correct, c.feedback) for c in q.choices]
-            ids = [ident(g.slot.id, "choice", i, prefix="a") for i in range(len(choices))]
-            self.metadata(item, "true_false_question" if is_tf else "multiple_choice_question", pts, ",".join(ids))
-            pres = sub(item, "presentation")
-            self.mattext(pres, q.prompt)
-            rc = sub(sub(pres, "response_lid", ident="response1", rcardinality="Single"), "render_choice")
-            for aid, (text, _, _) in zip(ids, choices):
-                self.mattext(sub(rc, "response_label", ident=aid), text)
-            rp = self.resprocessing(item)
-            for aid in ids:
-                cond = sub(rp, "respcondition", continue_="Yes")
-                sub(sub(cond, "conditionvar"), "varequal", aid, respident="response1")
-                sub(cond, "displayfeedback", feedbacktype="Response", linkrefid=f"{aid}_fb")
-            correct = ids[[c[1] for c in choices].index(True)]
-            cond = sub(rp, "respcondition", continue_="No")
-            sub(sub(cond, "conditionvar"), "varequal", correct, respident="response1")
-            sub(cond, "setvar", "100", action="Set", varname="SCORE")
+        kind = layout(q, "canvas", pts)
+        handlers = {"numerical": self._numerical, "blanks": self._blanks, "dropdowns": self._dropdowns,
+                    "multiple_choice": self._choice, "true_false": self._choice}
+        choice_ids = handlers[kind](item, g, q, pts, kind)
         picture = ""
         if self.with_figures:
-            picture, name = figure_html(g, "$IMS-CC-FILEBASE$/" + FIGURES)
+            picture, name = figure_html(g, FIGURE_LINK)
             if name:
                 self.images[name] = g.problem.figure
         self.feedback(item, "general_fb", f"<p>Answer: {q.answer}</p>{q.solution}{picture}")
-        if q.kind in ("multiple_choice", "true_false"):
-            for aid, (_, _, fb) in zip(ids, choices):
-                self.feedback(item, f"{aid}_fb", fb)
+        for aid, choice in choice_ids:
+            self.feedback(item, f"{aid}_fb", choice.feedback)
         return item
+
+    def _text(self, q, template: str) -> str:
+        return q.stem + template + (f"<p>{esc(q.instructions)}</p>" if q.instructions else "")
+
+    def _numerical(self, item, g, q, pts, kind):
+        [box] = q.boxes
+        self.metadata(item, "numerical_question", pts)
+        pres = sub(item, "presentation")
+        self.mattext(pres, self._text(q, ""))
+        resp = sub(pres, "response_str", ident="response1", rcardinality="Single")
+        sub(sub(resp, "render_fib", fibtype="Decimal"), "response_label", ident="answer1")
+        rp = self.resprocessing(item)
+        cond = sub(rp, "respcondition", continue_="No")
+        either = sub(sub(cond, "conditionvar"), "or")
+        sub(either, "varequal", box.exact, respident="response1")
+        # Canvas keeps exact and takes margin = upper bound − exact: bounds symmetric about the
+        # exact text as written, so the margin is the tolerance.
+        exact, margin = Decimal(box.exact), Decimal(repr(box.tolerance))
+        both = sub(either, "and")
+        sub(both, "vargte", str(exact - margin), respident="response1")
+        sub(both, "varlte", str(exact + margin), respident="response1")
+        sub(cond, "setvar", "100", action="Set", varname="SCORE")
+        return []
+
+    def _template(self, q) -> str:
+        """The answer line of a blanks/dropdowns item: each part's label and its [boxes]."""
+        return "".join(part.line([f"[{b.name}]" for b in part.boxes]) for part in q.parts)
+
+    def _blank_item(self, item, g, q, pts, qtype, accepted):
+        self.metadata(item, qtype, pts)
+        pres = sub(item, "presentation")
+        self.mattext(pres, self._text(q, self._template(q)))
+        conditions = []
+        for box in q.boxes:
+            lid = sub(pres, "response_lid", ident=f"response_{box.name}")
+            self.mattext(lid, box.name, texttype="text/plain")
+            rc = sub(lid, "render_choice")
+            idents = []
+            for j, (text, correct) in enumerate(accepted(box)):
+                aid = ident(g.slot.id, box.name, j, prefix="a")
+                self.mattext(sub(rc, "response_label", ident=aid), text, texttype="text/plain")
+                if correct:
+                    idents.append(aid)
+            conditions.append((box.name, idents))
+        rp = self.resprocessing(item)
+        share = f"{100 / len(conditions):.2f}"
+        for name, idents in conditions:
+            for aid in idents:
+                cond = sub(rp, "respcondition")
+                sub(sub(cond, "conditionvar"), "varequal", aid, respident=f"response_{name}")
+                sub(cond, "setvar", share, varname="SCORE", action="Add")
+        return []
+
+    def _blanks(self, item, g, q, pts, kind):
+        return self._blank_item(item, g, q, pts, "fill_in_multiple_blanks_question",
+                                lambda box: [(t, True) for t in box.typings])
+
+    def _dropdowns(self, item, g, q, pts, kind):
+        return self._blank_item(item, g, q, pts, "multiple_dropdowns_question",
+                                lambda box: [(strip_tags(c.html), c.correct) for c in box.choices])
+
+    def _choice(self, item, g, q, pts, kind):
+        is_tf = kind == "true_false"
+        choices = q.boxes[0].choices if is_tf else q.combined
+        ids = [ident(g.slot.id, "choice", i, prefix="a") for i in range(len(choices))]
+        self.metadata(item, "true_false_question" if is_tf else "multiple_choice_question", pts, ",".join(ids))
+        pres = sub(item, "presentation")
+        self.mattext(pres, q.stem if is_tf else self._text(q, "") if len(q.boxes) == 1 else
+                     q.stem + "<p>Choose the option that gets every part right.</p>")
+        rc = sub(sub(pres, "response_lid", ident="response1", rcardinality="Single"), "render_choice")
+        for aid, choice in zip(ids, choices):
+            self.mattext(sub(rc, "response_label", ident=aid), choice.html, fallback=choice.text)
+        rp = self.resprocessing(item)
+        for aid in ids:
+            cond = sub(rp, "respcondition", continue_="Yes")
+            sub(sub(cond, "conditionvar"), "varequal", aid, respident="response1")
+            sub(cond, "displayfeedback", feedbacktype="Response", linkrefid=f"{aid}_fb")
+        correct = ids[[c.correct for c in choices].index(True)]
+        cond = sub(rp, "respcondition", continue_="No")
+        sub(sub(cond, "conditionvar"), "varequal", correct, respident="response1")
+        sub(cond, "setvar", "100", action="Set", varname="SCORE")
+        return list(zip(ids, choices))
 
     def essay_item(self, parent, e):
         item = sub(parent, "item", ident=ident(*e.key), title=e.label)

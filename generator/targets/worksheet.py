@@ -46,7 +46,7 @@ class Version:
     coding_tasks: list = field(default_factory=list)
 
 
-ROOM = {"gradient": "3cm", "expr_vector": "3cm", "scalar": "3.2cm", "boolean": "1.6cm", "choice": "3.6cm"}
+ROOM = {"number": "3.2cm", "vector": "3.2cm", "boolean": "1.6cm", "choice": "3.6cm"}
 
 
 def version_code(seed: int, lesson_id: str, k: int) -> str:
@@ -68,7 +68,7 @@ def _tasks(lb, item, k, figures):
                 alt = alt_text(p.figure)
             label = f"({spec.id}{'' if g.slot.variant == 0 else '′'})"
             tasks.append(Task(label, p.prompt, answer_rich(p), p.steps,
-                              ROOM.get(p.answer_kind, "3.6cm"), name, alt))
+                              ROOM.get(p.parts[0].kind, "3.6cm"), name, alt))
     return tasks
 
 
