@@ -28,7 +28,10 @@ def test_manifest_covers_every_item_and_all_checks_pass(small_build):
     for p in manifest["problems"]:
         assert p["checks"] and all(c["passed"] for c in p["checks"])
         assert {"id", "lesson", "exercise", "family", "variant", "seed", "variables", "function", "point",
-                "direction", "answer", "answer_numeric", "distractors", "checks"} <= set(p)
+                "direction", "parts", "shape", "answer", "checks"} <= set(p)
+        for part in p["parts"]:
+            assert {"name", "kind", "answer", "answer_numeric", "form", "distractors"} <= set(part)
+            assert part["distractors"], (p["id"], part["name"])
 
 
 def test_manifest_strings_parse_back_with_sympy(small_build):
@@ -37,8 +40,12 @@ def test_manifest_strings_parse_back_with_sympy(small_build):
         f = sp.sympify(p["function"])
         assert {str(s) for s in f.free_symbols} <= set(p["variables"])
         sp.sympify(p["answer"])
-        if p["answer_numeric"] is not None and p["answer_kind"] == "scalar":
-            assert abs(float(sp.sympify(p["answer"])) - p["answer_numeric"]) < 1e-9
+        for part in p["parts"]:
+            value = sp.sympify(part["answer"])
+            if part["kind"] == "number":
+                assert abs(float(value) - part["answer_numeric"]) < 1e-9
+            for d in part["distractors"]:
+                sp.sympify(d["value"])
 
 
 def test_fixed_items_from_the_text_stay_fixed(small_build):
@@ -138,7 +145,7 @@ def test_every_command_has_help_with_an_example():
 def test_preview_shows_answer_and_checks():
     result = CliRunner().invoke(cli, ["preview", "directional_derivative", "--seed", "3"])
     assert result.exit_code == 0
-    assert "Answer:" in result.output and "PASS limit_definition" in result.output
+    assert "Answer (" in result.output and "PASS limit_definition" in result.output
 
 
 def test_cli_startup_does_not_import_sympy():
@@ -170,9 +177,10 @@ def test_a_wrong_answer_stops_the_build_and_writes_nothing(tmp_path, monkeypatch
     fam = get_family("gradient_magnitude")
     original = type(fam).generate
 
-    def wrong(self, rng, params, fixed=None):
-        p = original(self, rng, params, fixed)
-        return dataclasses.replace(p, answer=p.answer + 1)
+    def wrong(self, rng, params, fixed=None, variant=1):
+        p = original(self, rng, params, fixed, variant)
+        rate = dataclasses.replace(p.parts[-1], answer=p.parts[-1].answer + 1)
+        return dataclasses.replace(p, parts=p.parts[:-1] + (rate,))
     monkeypatch.setattr(type(fam), "generate", wrong)
     with pytest.raises(VerificationError) as info:
         build([LESSONS], tmp_path / "out", small_options(variants=1, targets=("moodle",), jobs=1))

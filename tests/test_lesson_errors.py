@@ -53,7 +53,7 @@ def test_typo_in_field_name_suggests_the_right_one(lesson_copy):
     ("title: Gradients and Directional Derivatives\n", "\n", "title", "missing"),
     ('id: "1.2.32.9"', 'id: "1.2.32.8"', "(top level)", "duplicate exercise"),
     ("params: {variables: 2, choices: 3}", "params: {variables: 7, choices: 3}", "exercises[8].problems[0]", "variables"),
-    ("params: {variables: 2, forms: [polynomial]}", "params: {variables: 2, forms: [polynomial], degree: 50}",
+    ("params: {variables: 2, form: polynomial}", "params: {variables: 2, form: polynomial, degree: 50}",
      "exercises[1].problems[1]", "degree"),
     ("coefficients: [-3, 3], point_range: [-2, 2]", "coefficients: [3, -3], point_range: [-2, 2]",
      "exercises[7].problems[0]", "empty"),

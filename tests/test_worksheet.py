@@ -104,10 +104,11 @@ def test_worksheet_and_key_text(small_build):
     for needle in ("Model answer:", "Answer:"):
         assert needle in flat_key and needle not in flat_ws
     for p in manifest["problems"]:
-        if p["answer_kind"] == "scalar" and p["variant"] in (1, 2) and not float(p["answer_numeric"]).is_integer():
-            decimal = f"{p['answer_numeric']:.4f}".rstrip("0").rstrip(".")
-            assert decimal.lstrip("-") in flat_key, p["id"]
-            assert decimal.lstrip("-") not in flat_ws
+        for part in p["parts"]:
+            if part["kind"] == "number" and p["variant"] in (1, 2) and not float(part["answer_numeric"]).is_integer():
+                decimal = f"{abs(part['answer_numeric']):.4f}".rstrip("0").rstrip(".")
+                assert decimal in flat_key, p["id"]
+                assert decimal not in flat_ws
 
 
 def test_visual_notes_have_every_function_and_a_blank_page(small_build):
