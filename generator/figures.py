@@ -1,19 +1,54 @@
 """Gradient-field pictures (matplotlib, Agg): contours, the gradient field, the level curve through
-P and labelled arrows at P. Deterministic bytes; readable in black-and-white print."""
+P and labelled arrows at P. Deterministic bytes; readable in black-and-white print.
+
+How a picture is made (`_drawn`):
+
+1. f and ∇f are lambdified once; the window is chosen so that P sits well inside and the nearest
+   isolated critical point of f (a bowl's minimum, a saddle, a bump's peak) is in view too.
+2. Grey contours are evenly spaced levels anchored at f(P), so the bold level curve through P is one
+   of them and "curves closer together" still means "steeper".
+3. Field arrows are drawn to scale: length ∝ |∇f|, normalised per plot (capped at the grid spacing).
+4. Arrows at P are directions, all of one length; arrows that coincide are drawn once with one
+   merged label. Every label is placed by a search over candidate spots that avoids the other labels,
+   the point marker, the level curve through P and the arrows at P, and stays inside the axes.
+
+`layout(spec)` returns the drawn label boxes and the geometry they avoid (display pixels) so tests
+can check the placement with matplotlib's own geometry. Figures are drawn on one reused Agg canvas
+per size: building an Axes costs more than drawing one, and mathtext parses are cached per renderer.
+Everything drawn is removed afterwards, so the bytes do not depend on what was drawn before.
+"""
 from __future__ import annotations
 
 import hashlib
 import io
+import math
+import unicodedata
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import sympy as sp
 
 STYLES = ["-", "--", "-.", ":"]
 
+# 640 × 550 px: legible on an Anki card or LMS page, and ~8 pt labels at the 55 % width of the key.
+WIDTH, HEIGHT, DPI = 5.0, 4.3, 128
+LABEL_PT, TICK_PT = 12, 10
+MATH_FONT = "cm"                       # Computer Modern, like the math of the Typst PDFs
+
+ARROW_FRACTION = 0.25                  # arrows at P: this fraction of the axes height
+P_ROOM = 0.25                          # P within this fraction of the half-extents from the centre
+FEATURE_ROOM = 0.8                     # a critical point within this fraction of the half-extents
+MIN_HALF_HEIGHT, MAX_HALF_HEIGHT = 2.5, 5.0
+FEATURE_REACH = 6.0                    # critical points are searched within this distance of P
+CONTOUR_GRID, FIELD_COLUMNS = 120, 15
+SAME_DIRECTION_DEG = 2.0               # arrows closer than this are one arrow with a merged label
+LABEL_GAP_PX, LABEL_MARGIN_PX = 4.0, 3.0
+
 
 def _pyplot():
     import matplotlib
     matplotlib.use("Agg")
-    matplotlib.rcParams.update({"svg.hashsalt": "gen", "font.size": 9, "path.simplify": True})
+    matplotlib.rcParams.update({"svg.hashsalt": "gen", "font.size": TICK_PT, "path.simplify": True})
     import matplotlib.pyplot as plt
     return plt
 
@@ -37,7 +72,7 @@ def alt_text(spec) -> str:
 _CACHE: dict[tuple, bytes] = {}
 
 
-def render_png(spec, *, blank=False, width=4.2, height=3.6, dpi=100) -> bytes:
+def render_png(spec, *, blank=False, width=WIDTH, height=HEIGHT, dpi=DPI) -> bytes:
     """PNG bytes for a plot spec; the same spec is drawn once per process (Anki and the
     worksheets share figures)."""
     key = (figure_name(spec), blank, width, height, dpi)
@@ -55,7 +90,7 @@ def prefetch(requests, pool_map=map) -> None:
     """Draw many figures up front (in parallel when given a pool's map) into the cache."""
     todo = {}
     for spec, kw in requests:
-        args = (spec, kw.get("blank", False), kw.get("width", 4.2), kw.get("height", 3.6), kw.get("dpi", 100))
+        args = (spec, kw.get("blank", False), kw.get("width", WIDTH), kw.get("height", HEIGHT), kw.get("dpi", DPI))
         key = (figure_name(spec),) + args[1:]
         if key not in _CACHE:
             todo[key] = args
@@ -64,46 +99,506 @@ def prefetch(requests, pool_map=map) -> None:
 
 
 def _draw(spec, blank, width, height, dpi) -> bytes:
-    import numpy as np
-    plt = _pyplot()
-    x, y = spec["variables"]
-    f = spec["function"]
-    px, py = (float(c) for c in spec["point"])
-    fn = sp.lambdify((x, y), f, "numpy")
-    gx = sp.lambdify((x, y), sp.diff(f, x), "numpy")
-    gy = sp.lambdify((x, y), sp.diff(f, y), "numpy")
-    r = 2.5
-    xs, ys = np.linspace(px - r, px + r, 101), np.linspace(py - r, py + r, 101)
+    with _drawn(spec, blank, width, height, dpi) as (canvas, _):
+        return canvas.png()
+
+
+# --- what a test can check ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Box:
+    """An axis-aligned box in display pixels (origin bottom left)."""
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+    def grown(self, d: float) -> Box:
+        return Box(self.x0 - d, self.y0 - d, self.x1 + d, self.y1 + d)
+
+    def overlaps(self, other: Box) -> bool:
+        return self.x0 < other.x1 and other.x0 < self.x1 and self.y0 < other.y1 and other.y0 < self.y1
+
+    def inside(self, other: Box) -> bool:
+        return other.x0 <= self.x0 and self.x1 <= other.x1 and other.y0 <= self.y0 and self.y1 <= other.y1
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What one figure drew, in display pixels unless said otherwise."""
+    labels: tuple[tuple[str, Box], ...]      # (mathtext, text.get_window_extent) of every label, P's last
+    marker: Box                              # the dot at P
+    level_curve: tuple                       # polylines (n × 2 arrays) of the level curve through P
+    arrows: tuple                            # polylines of the arrows at P: shaft, then head outline
+    axes: Box
+    window: tuple[float, float, float, float]    # xmin, xmax, ymin, ymax in data units
+    critical_point: tuple[float, float] | None   # the feature kept in view, data units
+    field: tuple                             # (bases, vectors) of the field arrows, data units (n × 2)
+
+
+def layout(spec, *, blank=False, width=WIDTH, height=HEIGHT, dpi=DPI) -> Layout:
+    """The label boxes and the geometry they must avoid, exactly as `render_png` draws them."""
+    with _drawn(spec, blank, width, height, dpi) as (_, drawn):
+        return drawn
+
+
+# --- labels as mathtext ---------------------------------------------------------------------------
+
+_SYMBOLS = {"∇": r"\nabla ", "−": "-", "·": r"\cdot ", "∂": r"\partial ", "⊥": r"\perp ",
+            "∥": r"\parallel ", "′": "'", "×": r"\times ", "→": r"\to ", "∞": r"\infty "}
+_GREEK = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "η": "eta",
+          "θ": "theta", "λ": "lambda", "μ": "mu", "π": "pi", "σ": "sigma", "φ": "phi", "ω": "omega"}
+_SUB, _SUP = "₀₁₂₃₄₅₆₇₈₉", "⁰¹²³⁴⁵⁶⁷⁸⁹"
+_ESCAPE = set("\\$_^{}%#&~")
+
+
+def mathtext(label: str) -> str:
+    """A label as the families write it ("∇f(P)", "û", "−û", "u", "A") → matplotlib mathtext.
+
+    Letters are math italic, as in the text's formulas; a name made of capitals only (a choice "A",
+    the point "P" is drawn separately) stays upright, as the prompt prints it. Words of two or more
+    letters are upright too (\\mathrm), so "grad" does not read as g·r·a·d.
+    """
+    if label.isascii() and label.isalpha() and label.isupper():
+        return label
+    pieces: list[str] = []
+    script = ""                      # the open subscript/superscript run: "_" or "^"
+    word = ""
+
+    def flush_word():
+        nonlocal word
+        if word:
+            pieces.append(word if len(word) == 1 else r"\mathrm{" + word + "}")
+            word = ""
+
+    def flush_script():
+        nonlocal script
+        if script:
+            pieces.append("}")
+            script = ""
+
+    for ch in unicodedata.normalize("NFD", label):
+        kind = "_" if ch in _SUB else "^" if ch in _SUP else ""
+        if kind != script:
+            flush_word()
+            flush_script()
+            if kind:
+                pieces.append(kind + "{")
+                script = kind
+        if kind:
+            pieces.append(str((_SUB if kind == "_" else _SUP).index(ch)))
+        elif ch == "\u0302":                         # combining circumflex: û = u + ̂
+            if word:
+                head, last = word[:-1], word[-1]
+                word = head
+                flush_word()
+                pieces.append(r"\hat{" + last + "}")
+            elif pieces:
+                pieces[-1] = r"\hat{" + pieces[-1] + "}"
+        elif ch.isascii() and ch.isalpha():
+            word += ch
+        else:
+            flush_word()
+            if ch in _SYMBOLS:
+                pieces.append(_SYMBOLS[ch])
+            elif ch in _GREEK:
+                pieces.append("\\" + _GREEK[ch] + " ")
+            elif ch in _ESCAPE:
+                pieces.append("\\" + ch)
+            elif ch == " ":
+                pieces.append(r"\ ")
+            else:
+                pieces.append(ch)
+    flush_word()
+    flush_script()
+    return "$" + "".join(pieces).strip() + "$"
+
+
+# --- numbers: f and ∇f on grids, the feature to keep in view, the window ----------------------------
+
+class _Numeric:
+    """f, ∂f/∂x, ∂f/∂y as one numpy function (lambdified once per spec, common subexpressions shared)."""
+
+    def __init__(self, spec):
+        import numpy as np
+        self.np = np
+        x, y = spec["variables"]
+        f = spec["function"]
+        self._fn = sp.lambdify((x, y), [f, sp.diff(f, x), sp.diff(f, y)], "numpy")
+
+    def __call__(self, X, Y):
+        np = self.np
+        X, Y = np.asarray(X, float), np.asarray(Y, float)
+        with np.errstate(all="ignore"):
+            out = [np.broadcast_to(np.asarray(v, float), np.broadcast(X, Y).shape) for v in self._fn(X, Y)]
+        return [np.where(np.isfinite(v), v, np.nan) for v in out]
+
+
+def _critical_point(num, P):
+    """The isolated critical point of f nearest P within FEATURE_REACH, or None.
+
+    Coarse grid of |∇f|², its local minima refined by Newton's method on ∇f = 0 with a
+    finite-difference Jacobian; a point is kept only where the Hessian is well conditioned, so a
+    line of critical points (sin(x + y)) does not drag the window. Bounded: ≤ 6 starts × 12 steps.
+    """
+    np = num.np
+    n = 41
+    xs = np.linspace(P[0] - FEATURE_REACH, P[0] + FEATURE_REACH, n)
+    ys = np.linspace(P[1] - FEATURE_REACH, P[1] + FEATURE_REACH, n)
     X, Y = np.meshgrid(xs, ys)
-    Z = np.broadcast_to(fn(X, Y), X.shape).astype(float)
-    fig, ax = plt.subplots(figsize=(width, height), dpi=dpi)
-    ax.contour(X, Y, Z, levels=12, colors="0.55", linewidths=0.7, negative_linestyles="solid")
+    _, GX, GY = num(X, Y)
+    G = GX * GX + GY * GY
+    G = np.where(np.isfinite(G), G, np.inf)
+    inner = G[1:-1, 1:-1]
+    neighbours = [G[1 + dy:n - 1 + dy, 1 + dx:n - 1 + dx] for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dx or dy]
+    is_min = np.all([inner <= nb for nb in neighbours], axis=0) & np.isfinite(inner)
+    rows, cols = np.nonzero(is_min)
+    starts = sorted(zip(inner[rows, cols], rows + 1, cols + 1))[:6]
+    scale = float(np.nanmedian(np.sqrt(G[np.isfinite(G)]))) if np.isfinite(G).any() else 1.0
+    h = 1e-5 * FEATURE_REACH
+    stencil = np.array([[0, 0], [h, 0], [-h, 0], [0, h], [0, -h]])
+    found = []
+    for _, r, c in starts:
+        p = np.array([xs[c], ys[r]])
+        for _ in range(12):
+            pts = p + stencil                            # ∇f at p and at p ± h along x and y, one call
+            _, gx, gy = num(pts[:, 0], pts[:, 1])
+            g = np.array([gx[0], gy[0]])
+            J = np.array([[gx[1] - gx[2], gx[3] - gx[4]], [gy[1] - gy[2], gy[3] - gy[4]]]) / (2 * h)
+            if not (np.isfinite(g).all() and np.isfinite(J).all()):
+                break
+            norm2 = float((J * J).sum())
+            if norm2 == 0 or abs(np.linalg.det(J)) < 1e-4 * norm2:
+                break                                     # flat or degenerate: not an isolated point
+            if float(np.hypot(*g)) <= 1e-9 * (1 + scale):
+                found.append((float(np.hypot(*(p - P))), float(p[0]), float(p[1])))
+                break
+            p = p - np.linalg.solve(J, g)
+    found = [f for f in found if 0.05 < f[0] <= FEATURE_REACH]
+    return (min(found)[1], min(found)[2]) if found else None
+
+
+def _window(P, C, ratio):
+    """(xmin, xmax, ymin, ymax) with width/height = ratio (equal aspect), P within P_ROOM of the
+    half-extents from the centre (room for the arrows and labels) and C, if given, within
+    FEATURE_ROOM; centred between P and C as far as that allows."""
+    hy = MIN_HALF_HEIGHT
+    if C is not None:
+        need = max(abs(C[1] - P[1]), abs(C[0] - P[0]) / ratio) / (P_ROOM + FEATURE_ROOM)
+        if need > MAX_HALF_HEIGHT:
+            C = None                                     # too far away to show with P legibly
+        else:
+            hy = max(hy, need)
+    hx = hy * ratio
+    centre = []
+    for p, h, i in ((P[0], hx, 0), (P[1], hy, 1)):
+        if C is None:
+            centre.append(p)
+            continue
+        lo, hi = max(p - P_ROOM * h, C[i] - FEATURE_ROOM * h), min(p + P_ROOM * h, C[i] + FEATURE_ROOM * h)
+        centre.append(min(max((p + C[i]) / 2, lo), hi))
+    return (centre[0] - hx, centre[0] + hx, centre[1] - hy, centre[1] + hy), C
+
+
+def _levels(Z, at_p):
+    """Evenly spaced contour levels through f(P), spaced by a twelfth of the robust range of f."""
+    import numpy as np
+    finite = Z[np.isfinite(Z)]
+    if finite.size == 0:
+        return []
+    lo, hi = np.quantile(finite, [0.02, 0.98])
+    step = (hi - lo) / 12
+    if not step > 0:
+        return []
+    zmin, zmax = float(finite.min()), float(finite.max())
+    ks = range(max(-24, math.ceil((zmin - at_p) / step)), min(24, math.floor((zmax - at_p) / step)) + 1)
+    return [at_p + k * step for k in ks if k != 0]
+
+
+# --- geometry in display pixels ---------------------------------------------------------------------
+
+def _segments(polylines):
+    import numpy as np
+    parts = [np.hstack([p[:-1], p[1:]]) for p in polylines if len(p) > 1]
+    return np.vstack(parts) if parts else np.zeros((0, 4))
+
+
+def _hit_mask(seg, box: Box):
+    """Which segments (rows x0, y0, x1, y1) meet the box? Separating axes: x, y and the normal."""
+    import numpy as np
+    x0, y0, x1, y1 = seg.T
+    mask = ((np.minimum(x0, x1) <= box.x1) & (np.maximum(x0, x1) >= box.x0)
+            & (np.minimum(y0, y1) <= box.y1) & (np.maximum(y0, y1) >= box.y0))
+    if mask.any():
+        nx, ny = y0 - y1, x1 - x0
+        sides = np.stack([nx * (cx - x0) + ny * (cy - y0)
+                          for cx, cy in ((box.x0, box.y0), (box.x1, box.y0), (box.x0, box.y1), (box.x1, box.y1))])
+        mask &= ~((sides > 0).all(axis=0) | (sides < 0).all(axis=0))
+    return mask
+
+
+def _hits(seg, box: Box) -> bool:
+    return bool(len(seg)) and bool(_hit_mask(seg, box).any())
+
+
+def _near_mask(points, seg, d):
+    """Which points (n × 2) lie within d of any of the segments (m × 4)?"""
+    import numpy as np
+    if not len(seg):
+        return np.zeros(len(points), bool)
+    p, q = seg[None, :, :2], seg[None, :, 2:]
+    pq = q - p
+    L2 = (pq * pq).sum(axis=2)
+    t = np.clip(((points[:, None, :] - p) * pq).sum(axis=2) / np.where(L2 > 0, L2, 1), 0, 1)
+    gap = points[:, None, :] - (p + t[..., None] * pq)
+    return ((gap * gap).sum(axis=2) < d * d).any(axis=1)
+
+
+@dataclass
+class _Obstacles:
+    segments: object                   # n × 4 array: the level curve and the arrows at P
+    boxes: list                        # placed labels and the marker, grown by LABEL_MARGIN_PX
+    frame: Box                         # labels stay inside this (the axes, shrunk)
+
+
+def _place(size, anchor, prefer, obstacles: _Obstacles, base_gap):
+    """The centre of the best free spot for a w × h label next to `anchor` (display px).
+
+    Candidates: 24 directions around the anchor, the box touching a circle of radius base_gap and
+    then stepping out by 5 px (8 rings). Cost: turning away from `prefer` (radians; None = any
+    direction), stepping out, and being close to the curve or the arrows. None when nothing is free.
+    All candidates are tested at once (numpy), with the segments near the anchor only.
+    """
+    import numpy as np
+    w, h = size
+    step = np.repeat(np.arange(8), 24)
+    phi = np.tile(np.arange(24) * (2 * np.pi / 24), 8)
+    ux, uy = np.cos(phi), np.sin(phi)
+    reach = base_gap + 5 * step + (w / 2) * np.abs(ux) + (h / 2) * np.abs(uy)
+    cx, cy = anchor[0] + reach * ux, anchor[1] + reach * uy
+    x0, x1, y0, y1 = cx - w / 2, cx + w / 2, cy - h / 2, cy + h / 2
+    f = obstacles.frame
+    ok = (x0 >= f.x0) & (x1 <= f.x1) & (y0 >= f.y0) & (y1 <= f.y1)
+    m = LABEL_MARGIN_PX
+    gx0, gx1, gy0, gy1 = x0 - m, x1 + m, y0 - m, y1 + m
+    for b in obstacles.boxes:
+        ok &= ~((gx0 < b.x1) & (b.x0 < gx1) & (gy0 < b.y1) & (b.y0 < gy1))
+    seg = obstacles.segments
+    if len(seg):
+        near = ((np.minimum(seg[:, 0], seg[:, 2]) <= gx1.max()) & (np.maximum(seg[:, 0], seg[:, 2]) >= gx0.min())
+                & (np.minimum(seg[:, 1], seg[:, 3]) <= gy1.max()) & (np.maximum(seg[:, 1], seg[:, 3]) >= gy0.min()))
+        seg = seg[near]
+    if len(seg):
+        sx0, sy0, sx1, sy1 = (c[None, :] for c in seg.T)
+        X0, X1, Y0, Y1 = (c[:, None] for c in (gx0, gx1, gy0, gy1))
+        hit = ((np.minimum(sx0, sx1) <= X1) & (np.maximum(sx0, sx1) >= X0)
+               & (np.minimum(sy0, sy1) <= Y1) & (np.maximum(sy0, sy1) >= Y0))
+        nx, ny = sy0 - sy1, sx1 - sx0
+        sides = [nx * (cx_ - sx0) + ny * (cy_ - sy0) for cx_, cy_ in ((X0, Y0), (X1, Y0), (X0, Y1), (X1, Y1))]
+        above = (sides[0] > 0) & (sides[1] > 0) & (sides[2] > 0) & (sides[3] > 0)
+        below = (sides[0] < 0) & (sides[1] < 0) & (sides[2] < 0) & (sides[3] < 0)
+        ok &= ~(hit & ~above & ~below).any(axis=1)
+    if not ok.any():
+        return None
+    idx = np.nonzero(ok)[0]
+    clear = np.full(len(idx), 12.0)
+    if len(seg):
+        pts = np.vstack([seg[:, :2], seg[:, 2:]])
+        dx = np.maximum(np.maximum(x0[idx, None] - pts[None, :, 0], pts[None, :, 0] - x1[idx, None]), 0)
+        dy = np.maximum(np.maximum(y0[idx, None] - pts[None, :, 1], pts[None, :, 1] - y1[idx, None]), 0)
+        clear = np.minimum(np.sqrt((dx * dx + dy * dy).min(axis=1)), 12.0)
+    turn = 0.0 if prefer is None else np.abs(np.remainder(phi[idx] - prefer + np.pi, 2 * np.pi) - np.pi)
+    cost = 1.2 * turn + 0.25 * step[idx] - 0.08 * clear
+    best = idx[int(np.argmin(cost))]
+    return float(cx[best]), float(cy[best])
+
+
+def _largest_gap(directions):
+    """The bisector of the widest angle between the given directions (radians)."""
+    if not directions:
+        return 5 * math.pi / 4                           # lower left, as textbooks put "P"
+    angles = sorted(a % (2 * math.pi) for a in directions)
+    gaps = [((angles[(i + 1) % len(angles)] - a) % (2 * math.pi) or 2 * math.pi, a) for i, a in enumerate(angles)]
+    width, start = max(gaps)
+    return start + width / 2
+
+
+# --- the canvas and the drawing ---------------------------------------------------------------------
+
+class _Canvas:
+    """One figure and axes per size, reused; margins fixed in inches so tick labels fit."""
+
+    def __init__(self, width, height, dpi):
+        _pyplot()
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        self.fig = Figure(figsize=(width, height), dpi=dpi)
+        self.agg = FigureCanvasAgg(self.fig)
+        left, bottom, right, top = 0.62, 0.52, 0.14, 0.14
+        self.ax = self.fig.add_axes([left / width, bottom / height, 1 - (left + right) / width,
+                                     1 - (bottom + top) / height])
+        self.ratio = (width - left - right) / (height - bottom - top)
+        self.ax.set_autoscale_on(False)
+        self.ax.tick_params(labelsize=TICK_PT)
+
+    def png(self) -> bytes:
+        import numpy as np
+        from PIL import Image
+        self.agg.draw()
+        rgba = np.asarray(self.agg.buffer_rgba())
+        buf = io.BytesIO()
+        Image.fromarray(rgba).convert("L").save(buf, format="png")   # greys only: ¼ of the bytes
+        return buf.getvalue()
+
+    def clear(self):
+        ax = self.ax
+        for artist in [*ax.collections, *ax.lines, *ax.texts, *ax.patches, *ax.images]:
+            artist.remove()
+
+
+_CANVASES: dict[tuple, _Canvas] = {}
+
+
+@contextmanager
+def _drawn(spec, blank, width, height, dpi):
+    key = (width, height, dpi)
+    if key not in _CANVASES:
+        _CANVASES[key] = _Canvas(width, height, dpi)
+    canvas = _CANVASES[key]
+    try:
+        yield canvas, _compose(canvas, spec, blank)
+    finally:
+        canvas.clear()
+
+
+def _compose(canvas: _Canvas, spec, blank) -> Layout:
+    import numpy as np
+    from matplotlib.collections import LineCollection
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Polygon
+    ax, renderer = canvas.ax, canvas.agg.get_renderer()
+    num = _Numeric(spec)
+    P = tuple(float(c) for c in spec["point"])
+    C = _critical_point(num, P)
+    (x0, x1, y0, y1), C = _window(P, C, canvas.ratio)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect("equal", adjustable="box")
+    ax.apply_aspect()
+    x, y = spec["variables"]
+    ax.set_xlabel(f"${sp.latex(x)}$", fontsize=TICK_PT + 1, math_fontfamily=MATH_FONT, labelpad=2)
+    ax.set_ylabel(f"${sp.latex(y)}$", fontsize=TICK_PT + 1, math_fontfamily=MATH_FONT, labelpad=2, rotation=0)
+    to_px = ax.transData.transform
+    bb = ax.get_window_extent(renderer)
+    frame = Box(bb.x0, bb.y0, bb.x1, bb.y1)
+
+    # contours, anchored at f(P)
+    import contourpy
+    nx = CONTOUR_GRID
+    ny = max(2, round(nx / canvas.ratio))
+    X, Y = np.meshgrid(np.linspace(x0, x1, nx), np.linspace(y0, y1, ny))
+    Z = num(X, Y)[0]
+    at_p = float(num(*P)[0])
+    gen = contourpy.contour_generator(X, Y, Z, line_type="Separate")
+    grey = [line for level in _levels(Z, at_p) for line in gen.lines(level)]
+    ax.add_collection(LineCollection(grey, colors="0.62", linewidths=0.8, zorder=1))
+    level_curve = [] if blank or not math.isfinite(at_p) else gen.lines(at_p)
+    if level_curve:
+        ax.add_collection(LineCollection(level_curve, colors="black", linewidths=1.8, zorder=3))
+    level_px = [to_px(line) for line in level_curve]
+
+    # arrows at P: one per direction (coincident ones merged), all of one length
+    Ppx = to_px([P])[0]
+    groups: list[list] = []
+    for i, (label, vec) in enumerate([] if blank else spec.get("arrows", ())):
+        vx, vy = (float(c) for c in vec)
+        if vx == 0 and vy == 0:
+            continue
+        angle = math.atan2(vy, vx)
+        for g in groups:
+            if abs(math.remainder(angle - g[0], 2 * math.pi)) < math.radians(SAME_DIRECTION_DEG):
+                g[2].append(label)
+                break
+        else:
+            groups.append([angle, STYLES[i % len(STYLES)], [label]])
+    length = ARROW_FRACTION * (frame.y1 - frame.y0)
+    head_len, head_half = 12.0, 4.6
+    arrow_lines, tips = [], []
+    for angle, style, _ in groups:
+        ux, uy = math.cos(angle), math.sin(angle)
+        tip = Ppx + length * np.array([ux, uy])
+        base = tip - head_len * np.array([ux, uy])
+        side = head_half * np.array([-uy, ux])
+        head = np.array([tip, base + side, base - side, tip])
+        inv = ax.transData.inverted().transform
+        ax.add_line(Line2D(*inv(np.array([Ppx, base + 0.2 * head_len * np.array([ux, uy])])).T, color="black",
+                           linewidth=2.0, linestyle=style, solid_capstyle="butt", dash_capstyle="butt", zorder=4))
+        ax.add_patch(Polygon(inv(head[:3]), closed=True, facecolor="black", edgecolor="black",
+                             linewidth=0.6, zorder=4))
+        arrow_lines += [np.array([Ppx, base]), head]
+        tips.append((tip, angle))
+    marker_r = 3.5 * renderer.points_to_pixels(1.0)
+    ax.add_line(Line2D([P[0]], [P[1]], marker="o", markersize=7, color="black", linestyle="none", zorder=5))
+    marker = Box(Ppx[0] - marker_r, Ppx[1] - marker_r, Ppx[0] + marker_r, Ppx[1] + marker_r)
+
+    # labels: arrows first (their spot is the tip), then P in the widest free angle
+    segments = _segments(level_px + arrow_lines)
+    obstacles = _Obstacles(segments, [marker.grown(LABEL_MARGIN_PX)],
+                           frame.grown(-LABEL_MARGIN_PX))
+    texts = [(", ".join(mathtext(s) for s in g[2]), tip, angle) for g, (tip, angle) in zip(groups, tips)]
+    tangents = []
+    if len(level_px) and groups:
+        gx, gy = (float(v) for v in num(*P)[1:])
+        if math.isfinite(gx) and math.isfinite(gy) and (gx or gy):
+            tangents = [math.atan2(gx, -gy), math.atan2(-gx, gy)]
+    texts.append(("$P$", Ppx, None))
+    placed = []
+    for s, anchor, angle in texts:
+        artist = ax.text(0, 0, s, fontsize=LABEL_PT, math_fontfamily=MATH_FONT, ha="center", va="center",
+                         zorder=6, bbox=dict(boxstyle="round,pad=0.12", fc="white", ec="none", alpha=0.9))
+        ext = artist.get_window_extent(renderer)
+        if angle is None:                                   # the P label
+            prefer = _largest_gap([a for _, _, a in texts if a is not None] + tangents)
+            spot = _place((ext.width, ext.height), anchor, prefer, obstacles, marker_r + LABEL_GAP_PX)
+        else:
+            spot = _place((ext.width, ext.height), anchor, angle, obstacles, LABEL_GAP_PX)
+        if spot is None:                                    # nowhere free: at least stay on the plot
+            spot = (anchor[0], anchor[1])
+        artist.set_position(tuple(ax.transData.inverted().transform([spot])[0]))
+        e = artist.get_window_extent(renderer)
+        box = Box(e.x0, e.y0, e.x1, e.y1)
+        obstacles.boxes.append(box.grown(LABEL_MARGIN_PX))
+        placed.append((s, box))
+
+    # the field, to scale, leaving out arrows that would run under a label or an arrow at P
+    field = (np.zeros((0, 2)), np.zeros((0, 2)))
     if not blank:
-        qx, qy = np.meshgrid(np.linspace(px - r, px + r, 11), np.linspace(py - r, py + r, 11))
-        U = np.broadcast_to(gx(qx, qy), qx.shape).astype(float)
-        V = np.broadcast_to(gy(qx, qy), qx.shape).astype(float)
-        L = np.hypot(U, V)
-        L[L == 0] = 1
-        ax.quiver(qx, qy, U / L, V / L, color="0.35", scale=28, width=0.004)
-        level = float(fn(px, py))
-        ax.contour(X, Y, Z, levels=[level], colors="black", linewidths=1.6, negative_linestyles="solid")
-        for i, (label, vec) in enumerate(spec.get("arrows", ())):
-            vx, vy = (float(c) for c in vec)
-            n = (vx * vx + vy * vy) ** 0.5 or 1
-            scale = 1.4 / n
-            ax.annotate("", xy=(px + vx * scale, py + vy * scale), xytext=(px, py),
-                        arrowprops=dict(arrowstyle="-|>", color="black", lw=1.8, linestyle=STYLES[i % 4]))
-            ax.text(px + vx * scale * 1.12, py + vy * scale * 1.12, label, fontsize=10, ha="center",
-                    va="center", bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85))
-    ax.plot([px], [py], "o", color="black", markersize=5)
-    ax.annotate("P", (px, py), textcoords="offset points", xytext=(-10, -12))
-    ax.set_aspect("equal")
-    ax.set_xlim(px - r, px + r)
-    ax.set_ylim(py - r, py + r)
-    ax.set_xlabel("x")
-    ax.set_ylabel("y")
-    fig.subplots_adjust(left=0.14, right=0.97, bottom=0.13, top=0.97)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None})
-    plt.close(fig)
-    return buf.getvalue()
+        cols = FIELD_COLUMNS
+        rows = max(2, round(cols / canvas.ratio))
+        sx, sy = (x1 - x0) / cols, (y1 - y0) / rows
+        QX, QY = np.meshgrid(x0 + sx * (np.arange(cols) + 0.5), y0 + sy * (np.arange(rows) + 0.5))
+        _, U, V = num(QX, QY)
+        bases = np.column_stack([QX.ravel(), QY.ravel()])
+        vecs = np.column_stack([U.ravel(), V.ravel()])
+        ok = np.isfinite(vecs).all(axis=1)
+        bases, vecs = bases[ok], vecs[ok]
+        mag = np.hypot(vecs[:, 0], vecs[:, 1])
+        if len(mag) and mag.max() > 0:
+            ref = min(float(mag.max()), 2.5 * float(np.quantile(mag, 0.9)))
+            scale = 0.9 * min(sx, sy) * np.minimum(mag / ref, 1) / np.where(mag > 0, mag, 1)
+            vecs = vecs * scale[:, None]
+            base_px, tip_px = to_px(bases), to_px(bases + vecs)
+            seg = np.hstack([base_px, tip_px])
+            keep = ~_near_mask(np.vstack([base_px, (base_px + tip_px) / 2, tip_px]),
+                               _segments(arrow_lines), 6.0).reshape(3, -1).any(axis=0)
+            for box in [*(bx for _, bx in placed), marker]:
+                keep &= ~_hit_mask(seg, box.grown(3))
+            bases, vecs = bases[keep], vecs[keep]
+            if len(bases):
+                ax.quiver(bases[:, 0], bases[:, 1], vecs[:, 0], vecs[:, 1], angles="xy", scale_units="xy",
+                          scale=1, color="0.38", width=0.0035, headwidth=4, headlength=4.5,
+                          headaxislength=4, minlength=0.6, zorder=2)
+            field = (bases, vecs)
+    return Layout(labels=tuple(placed), marker=marker, level_curve=tuple(level_px),
+                  arrows=tuple(arrow_lines), axes=frame, window=(x0, x1, y0, y1),
+                  critical_point=C, field=field)
