@@ -28,7 +28,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-STYLES = ["-", "--", "-.", ":"]
+# line styles of the arrows at P, in order (∇f(P) comes first, solid); dashes tell them apart in grey
+STYLES = ["-", "--", "-.", ":", (0, (7, 2, 1, 2, 1, 2)), (0, (2, 1))]
 
 # 640 × 550 px: legible on an Anki card or LMS page, and ~8 pt labels at the 55 % width of the key.
 WIDTH, HEIGHT, DPI = 5.0, 4.3, 128
@@ -45,16 +46,16 @@ SAME_DIRECTION_DEG = 2.0               # arrows closer than this are one arrow w
 LABEL_GAP_PX, LABEL_MARGIN_PX = 4.0, 3.0
 
 
-def _pyplot():
+def _matplotlib():
+    """Import what drawing needs (not pyplot: figures never open windows, and it costs ~0.4 s)."""
     import matplotlib
-    matplotlib.use("Agg")
     matplotlib.rcParams.update({"svg.hashsalt": "gen", "font.size": TICK_PT, "path.simplify": True})
-    import matplotlib.pyplot as plt
-    return plt
+    import matplotlib.backends.backend_agg  # noqa: F401
+    import matplotlib.figure  # noqa: F401
 
 
 def warm_up() -> None:
-    _pyplot()
+    _matplotlib()
 
 
 def figure_name(spec, prefix="fig") -> str:
@@ -116,12 +117,6 @@ class Box:
     def grown(self, d: float) -> Box:
         return Box(self.x0 - d, self.y0 - d, self.x1 + d, self.y1 + d)
 
-    def overlaps(self, other: Box) -> bool:
-        return self.x0 < other.x1 and other.x0 < self.x1 and self.y0 < other.y1 and other.y0 < self.y1
-
-    def inside(self, other: Box) -> bool:
-        return other.x0 <= self.x0 and self.x1 <= other.x1 and other.y0 <= self.y0 and self.y1 <= other.y1
-
 
 @dataclass(frozen=True)
 class Layout:
@@ -149,7 +144,8 @@ _SYMBOLS = {"∇": r"\nabla ", "−": "-", "·": r"\cdot ", "∂": r"\partial ",
 _GREEK = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "η": "eta",
           "θ": "theta", "λ": "lambda", "μ": "mu", "π": "pi", "σ": "sigma", "φ": "phi", "ω": "omega"}
 _SUB, _SUP = "₀₁₂₃₄₅₆₇₈₉", "⁰¹²³⁴⁵⁶⁷⁸⁹"
-_ESCAPE = set("\\$_^{}%#&~")
+_ESCAPE = {"\\": r"\backslash ", "$": r"\$", "_": r"\_", "^": r"\^{}", "{": r"\{", "}": r"\}",
+           "%": r"\%", "#": r"\mathrm{\#}", "~": r"\sim "}       # what mathtext accepts for each
 
 
 def mathtext(label: str) -> str:
@@ -204,7 +200,7 @@ def mathtext(label: str) -> str:
             elif ch in _GREEK:
                 pieces.append("\\" + _GREEK[ch] + " ")
             elif ch in _ESCAPE:
-                pieces.append("\\" + ch)
+                pieces.append(_ESCAPE[ch])
             elif ch == " ":
                 pieces.append(r"\ ")
             else:
@@ -217,7 +213,8 @@ def mathtext(label: str) -> str:
 # --- numbers: f and ∇f on grids, the feature to keep in view, the window ----------------------------
 
 class _Numeric:
-    """f, ∂f/∂x, ∂f/∂y as one numpy function (lambdified once per spec, common subexpressions shared)."""
+    """f, ∂f/∂x, ∂f/∂y as one numpy function, lambdified once per spec (without cse=True, which
+    would cost 4× the lambdify for no gain on these small expressions). Not-finite values → nan."""
 
     def __init__(self, spec):
         import numpy as np
@@ -254,7 +251,7 @@ def _critical_point(num, P):
     is_min = np.all([inner <= nb for nb in neighbours], axis=0) & np.isfinite(inner)
     rows, cols = np.nonzero(is_min)
     starts = sorted(zip(inner[rows, cols], rows + 1, cols + 1))[:6]
-    scale = float(np.nanmedian(np.sqrt(G[np.isfinite(G)]))) if np.isfinite(G).any() else 1.0
+    scale = float(np.median(np.sqrt(G[np.isfinite(G)]))) if np.isfinite(G).any() else 1.0
     h = 1e-5 * FEATURE_REACH
     stencil = np.array([[0, 0], [h, 0], [-h, 0], [0, h], [0, -h]])
     found = []
@@ -270,7 +267,7 @@ def _critical_point(num, P):
             norm2 = float((J * J).sum())
             if norm2 == 0 or abs(np.linalg.det(J)) < 1e-4 * norm2:
                 break                                     # flat or degenerate: not an isolated point
-            if float(np.hypot(*g)) <= 1e-9 * (1 + scale):
+            if float(np.hypot(*g)) <= 1e-9 * scale:          # converged, relative to how f varies
                 found.append((float(np.hypot(*(p - P))), float(p[0]), float(p[1])))
                 break
             p = p - np.linalg.solve(J, g)
@@ -310,6 +307,8 @@ def _levels(Z, at_p):
     step = (hi - lo) / 12
     if not step > 0:
         return []
+    if not math.isfinite(at_p):
+        at_p = float(lo)                               # f undefined at P: anchor anywhere
     zmin, zmax = float(finite.min()), float(finite.max())
     ks = range(max(-24, math.ceil((zmin - at_p) / step)), min(24, math.floor((zmax - at_p) / step)) + 1)
     return [at_p + k * step for k in ks if k != 0]
@@ -337,10 +336,6 @@ def _hit_mask(seg, box: Box):
     return mask
 
 
-def _hits(seg, box: Box) -> bool:
-    return bool(len(seg)) and bool(_hit_mask(seg, box).any())
-
-
 def _near_mask(points, seg, d):
     """Which points (n × 2) lie within d of any of the segments (m × 4)?"""
     import numpy as np
@@ -365,8 +360,8 @@ def _place(size, anchor, prefer, obstacles: _Obstacles, base_gap):
     """The centre of the best free spot for a w × h label next to `anchor` (display px).
 
     Candidates: 24 directions around the anchor, the box touching a circle of radius base_gap and
-    then stepping out by 5 px (8 rings). Cost: turning away from `prefer` (radians; None = any
-    direction), stepping out, and being close to the curve or the arrows. None when nothing is free.
+    then stepping out by 5 px (8 rings). Cost: turning away from the direction `prefer` (radians),
+    stepping out, and being close to the curve or the arrows. None when nothing is free.
     All candidates are tested at once (numpy), with the segments near the anchor only.
     """
     import numpy as np
@@ -407,7 +402,7 @@ def _place(size, anchor, prefer, obstacles: _Obstacles, base_gap):
         dx = np.maximum(np.maximum(x0[idx, None] - pts[None, :, 0], pts[None, :, 0] - x1[idx, None]), 0)
         dy = np.maximum(np.maximum(y0[idx, None] - pts[None, :, 1], pts[None, :, 1] - y1[idx, None]), 0)
         clear = np.minimum(np.sqrt((dx * dx + dy * dy).min(axis=1)), 12.0)
-    turn = 0.0 if prefer is None else np.abs(np.remainder(phi[idx] - prefer + np.pi, 2 * np.pi) - np.pi)
+    turn = np.abs(np.remainder(phi[idx] - prefer + np.pi, 2 * np.pi) - np.pi)
     cost = 1.2 * turn + 0.25 * step[idx] - 0.08 * clear
     best = idx[int(np.argmin(cost))]
     return float(cx[best]), float(cy[best])
@@ -429,7 +424,7 @@ class _Canvas:
     """One figure and axes per size, reused; margins fixed in inches so tick labels fit."""
 
     def __init__(self, width, height, dpi):
-        _pyplot()
+        _matplotlib()
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
         self.fig = Figure(figsize=(width, height), dpi=dpi)
@@ -442,12 +437,16 @@ class _Canvas:
         self.ax.tick_params(labelsize=TICK_PT)
 
     def png(self) -> bytes:
-        import numpy as np
+        """The figure as a 4-bit greyscale PNG: everything drawn is grey, and 16 levels of grey
+        antialias as well as 256 at this size, for half the bytes of 8-bit and a third of RGBA."""
         from PIL import Image
         self.agg.draw()
-        rgba = np.asarray(self.agg.buffer_rgba())
+        grey = Image.frombuffer("RGBA", self.agg.get_width_height(), self.agg.buffer_rgba(), "raw", "RGBA", 0, 1)
+        levels = grey.convert("L").point(_SIXTEEN_GREYS)
+        image = Image.frombytes("P", levels.size, levels.tobytes())
+        image.putpalette(_GREY_PALETTE)
         buf = io.BytesIO()
-        Image.fromarray(rgba).convert("L").save(buf, format="png")   # greys only: ¼ of the bytes
+        image.save(buf, format="png", bits=4, compress_level=3)   # no metadata: same figure, same bytes
         return buf.getvalue()
 
     def clear(self):
@@ -456,6 +455,8 @@ class _Canvas:
             artist.remove()
 
 
+_SIXTEEN_GREYS = [round(v / 17) for v in range(256)]
+_GREY_PALETTE = [c for v in range(16) for c in (17 * v,) * 3]
 _CANVASES: dict[tuple, _Canvas] = {}
 
 
@@ -473,132 +474,157 @@ def _drawn(spec, blank, width, height, dpi):
 
 def _compose(canvas: _Canvas, spec, blank) -> Layout:
     import numpy as np
-    from matplotlib.collections import LineCollection
     from matplotlib.lines import Line2D
-    from matplotlib.patches import Polygon
     ax, renderer = canvas.ax, canvas.agg.get_renderer()
     num = _Numeric(spec)
     P = tuple(float(c) for c in spec["point"])
-    C = _critical_point(num, P)
-    (x0, x1, y0, y1), C = _window(P, C, canvas.ratio)
+    window, C = _window(P, _critical_point(num, P), canvas.ratio)
+    _frame_axes(ax, window, spec["variables"])
+    bb = ax.get_window_extent(renderer)
+    frame = Box(bb.x0, bb.y0, bb.x1, bb.y1)
+    level_px = _contours(ax, num, window, canvas.ratio, P, blank)
+    Ppx = ax.transData.transform([P])[0]
+    arrows = [] if blank else _arrows_at_p(ax, spec.get("arrows", ()), Ppx, ARROW_FRACTION * (frame.y1 - frame.y0))
+    arrow_lines = [line for a in arrows for line in a.outline]
+    marker_r = 3.5 * renderer.points_to_pixels(1.0)              # markersize 7 pt
+    ax.add_line(Line2D([P[0]], [P[1]], marker="o", markersize=7, color="black", linestyle="none", zorder=5))
+    marker = Box(Ppx[0] - marker_r, Ppx[1] - marker_r, Ppx[0] + marker_r, Ppx[1] + marker_r)
+
+    # labels: arrows first (each wants its tip), then P in the widest angle left free at P
+    obstacles = _Obstacles(_segments(level_px + arrow_lines), [marker.grown(LABEL_MARGIN_PX)],
+                           frame.grown(-LABEL_MARGIN_PX))
+    wanted = [(", ".join(mathtext(s) for s in a.labels), a.tip, a.angle, LABEL_GAP_PX) for a in arrows]
+    taken = [a.angle for a in arrows]
+    if level_px:
+        gx, gy = (float(v) for v in num(*P)[1:])
+        if math.isfinite(gx) and math.isfinite(gy) and (gx or gy):
+            taken += [math.atan2(gx, -gy), math.atan2(-gx, gy)]   # the level curve leaves P along ±t
+    wanted.append(("$P$", Ppx, _largest_gap(taken), marker_r + LABEL_GAP_PX))
+    placed = [_label(ax, renderer, obstacles, *w) for w in wanted]
+
+    field = (np.zeros((0, 2)), np.zeros((0, 2))) if blank else _field(ax, num, window, canvas.ratio,
+                                               [marker, *(box for _, box in placed)], arrow_lines)
+    return Layout(labels=tuple(placed), marker=marker, level_curve=tuple(level_px),
+                  arrows=tuple(arrow_lines), axes=frame, window=window, critical_point=C, field=field)
+
+
+def _frame_axes(ax, window, variables):
+    x0, x1, y0, y1 = window
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_aspect("equal", adjustable="box")
     ax.apply_aspect()
-    x, y = spec["variables"]
+    x, y = variables
     ax.set_xlabel(f"${sp.latex(x)}$", fontsize=TICK_PT + 1, math_fontfamily=MATH_FONT, labelpad=2)
     ax.set_ylabel(f"${sp.latex(y)}$", fontsize=TICK_PT + 1, math_fontfamily=MATH_FONT, labelpad=2, rotation=0)
-    to_px = ax.transData.transform
-    bb = ax.get_window_extent(renderer)
-    frame = Box(bb.x0, bb.y0, bb.x1, bb.y1)
 
-    # contours, anchored at f(P)
+
+def _contours(ax, num, window, ratio, P, blank):
+    """Grey contours anchored at f(P) and, unless blank, the bold level curve through P, whose
+    polylines (display px) come back for the label placement."""
     import contourpy
-    nx = CONTOUR_GRID
-    ny = max(2, round(nx / canvas.ratio))
-    X, Y = np.meshgrid(np.linspace(x0, x1, nx), np.linspace(y0, y1, ny))
+    import numpy as np
+    from matplotlib.collections import LineCollection
+    x0, x1, y0, y1 = window
+    X, Y = np.meshgrid(np.linspace(x0, x1, CONTOUR_GRID), np.linspace(y0, y1, max(2, round(CONTOUR_GRID / ratio))))
     Z = num(X, Y)[0]
     at_p = float(num(*P)[0])
     gen = contourpy.contour_generator(X, Y, Z, line_type="Separate")
     grey = [line for level in _levels(Z, at_p) for line in gen.lines(level)]
     ax.add_collection(LineCollection(grey, colors="0.62", linewidths=0.8, zorder=1))
-    level_curve = [] if blank or not math.isfinite(at_p) else gen.lines(at_p)
-    if level_curve:
-        ax.add_collection(LineCollection(level_curve, colors="black", linewidths=1.8, zorder=3))
-    level_px = [to_px(line) for line in level_curve]
+    if blank or not math.isfinite(at_p):
+        return []
+    level_curve = [line for line in gen.lines(at_p) if len(line) > 1]
+    ax.add_collection(LineCollection(level_curve, colors="black", linewidths=1.8, zorder=3))
+    return [ax.transData.transform(line) for line in level_curve]
 
-    # arrows at P: one per direction (coincident ones merged), all of one length
-    Ppx = to_px([P])[0]
-    groups: list[list] = []
-    for i, (label, vec) in enumerate([] if blank else spec.get("arrows", ())):
+
+@dataclass
+class _Arrow:
+    angle: float                       # direction on the page, radians
+    labels: list
+    tip: object = None                 # display px
+    outline: tuple = ()                # shaft and head polylines, display px
+
+
+def _arrows_at_p(ax, arrows, Ppx, length):
+    """Arrows at P, one per direction (labels of coincident ones merged), all `length` px long,
+    each with its own dash pattern and a solid head."""
+    import numpy as np
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Polygon
+    out: list[_Arrow] = []
+    for label, vec in arrows:
         vx, vy = (float(c) for c in vec)
         if vx == 0 and vy == 0:
             continue
         angle = math.atan2(vy, vx)
-        for g in groups:
-            if abs(math.remainder(angle - g[0], 2 * math.pi)) < math.radians(SAME_DIRECTION_DEG):
-                g[2].append(label)
-                break
+        same = [a for a in out if abs(math.remainder(angle - a.angle, 2 * math.pi)) < math.radians(SAME_DIRECTION_DEG)]
+        if same:
+            same[0].labels.append(label)
         else:
-            groups.append([angle, STYLES[i % len(STYLES)], [label]])
-    length = ARROW_FRACTION * (frame.y1 - frame.y0)
+            out.append(_Arrow(angle, [label]))
+    to_data = ax.transData.inverted().transform
     head_len, head_half = 12.0, 4.6
-    arrow_lines, tips = [], []
-    for angle, style, _ in groups:
-        ux, uy = math.cos(angle), math.sin(angle)
-        tip = Ppx + length * np.array([ux, uy])
-        base = tip - head_len * np.array([ux, uy])
-        side = head_half * np.array([-uy, ux])
-        head = np.array([tip, base + side, base - side, tip])
-        inv = ax.transData.inverted().transform
-        ax.add_line(Line2D(*inv(np.array([Ppx, base + 0.2 * head_len * np.array([ux, uy])])).T, color="black",
-                           linewidth=2.0, linestyle=style, solid_capstyle="butt", dash_capstyle="butt", zorder=4))
-        ax.add_patch(Polygon(inv(head[:3]), closed=True, facecolor="black", edgecolor="black",
+    for i, a in enumerate(out):
+        u = np.array([math.cos(a.angle), math.sin(a.angle)])
+        a.tip = Ppx + length * u
+        base = a.tip - head_len * u
+        side = head_half * np.array([-u[1], u[0]])
+        head = np.array([a.tip, base + side, base - side, a.tip])
+        shaft = to_data(np.array([Ppx, base + 0.2 * head_len * u]))     # runs a little into the head
+        ax.add_line(Line2D(shaft[:, 0], shaft[:, 1], color="black", linewidth=2.0, linestyle=STYLES[i % len(STYLES)],
+                           solid_capstyle="butt", dash_capstyle="butt", zorder=4))
+        ax.add_patch(Polygon(to_data(head[:3]), closed=True, facecolor="black", edgecolor="black",
                              linewidth=0.6, zorder=4))
-        arrow_lines += [np.array([Ppx, base]), head]
-        tips.append((tip, angle))
-    marker_r = 3.5 * renderer.points_to_pixels(1.0)
-    ax.add_line(Line2D([P[0]], [P[1]], marker="o", markersize=7, color="black", linestyle="none", zorder=5))
-    marker = Box(Ppx[0] - marker_r, Ppx[1] - marker_r, Ppx[0] + marker_r, Ppx[1] + marker_r)
+        a.outline = (np.array([Ppx, base]), head)
+    return out
 
-    # labels: arrows first (their spot is the tip), then P in the widest free angle
-    segments = _segments(level_px + arrow_lines)
-    obstacles = _Obstacles(segments, [marker.grown(LABEL_MARGIN_PX)],
-                           frame.grown(-LABEL_MARGIN_PX))
-    texts = [(", ".join(mathtext(s) for s in g[2]), tip, angle) for g, (tip, angle) in zip(groups, tips)]
-    tangents = []
-    if len(level_px) and groups:
-        gx, gy = (float(v) for v in num(*P)[1:])
-        if math.isfinite(gx) and math.isfinite(gy) and (gx or gy):
-            tangents = [math.atan2(gx, -gy), math.atan2(-gx, gy)]
-    texts.append(("$P$", Ppx, None))
-    placed = []
-    for s, anchor, angle in texts:
-        artist = ax.text(0, 0, s, fontsize=LABEL_PT, math_fontfamily=MATH_FONT, ha="center", va="center",
-                         zorder=6, bbox=dict(boxstyle="round,pad=0.12", fc="white", ec="none", alpha=0.9))
-        ext = artist.get_window_extent(renderer)
-        if angle is None:                                   # the P label
-            prefer = _largest_gap([a for _, _, a in texts if a is not None] + tangents)
-            spot = _place((ext.width, ext.height), anchor, prefer, obstacles, marker_r + LABEL_GAP_PX)
-        else:
-            spot = _place((ext.width, ext.height), anchor, angle, obstacles, LABEL_GAP_PX)
-        if spot is None:                                    # nowhere free: at least stay on the plot
-            spot = (anchor[0], anchor[1])
-        artist.set_position(tuple(ax.transData.inverted().transform([spot])[0]))
-        e = artist.get_window_extent(renderer)
-        box = Box(e.x0, e.y0, e.x1, e.y1)
-        obstacles.boxes.append(box.grown(LABEL_MARGIN_PX))
-        placed.append((s, box))
 
-    # the field, to scale, leaving out arrows that would run under a label or an arrow at P
-    field = (np.zeros((0, 2)), np.zeros((0, 2)))
-    if not blank:
-        cols = FIELD_COLUMNS
-        rows = max(2, round(cols / canvas.ratio))
-        sx, sy = (x1 - x0) / cols, (y1 - y0) / rows
-        QX, QY = np.meshgrid(x0 + sx * (np.arange(cols) + 0.5), y0 + sy * (np.arange(rows) + 0.5))
-        _, U, V = num(QX, QY)
-        bases = np.column_stack([QX.ravel(), QY.ravel()])
-        vecs = np.column_stack([U.ravel(), V.ravel()])
-        ok = np.isfinite(vecs).all(axis=1)
-        bases, vecs = bases[ok], vecs[ok]
-        mag = np.hypot(vecs[:, 0], vecs[:, 1])
-        if len(mag) and mag.max() > 0:
-            ref = min(float(mag.max()), 2.5 * float(np.quantile(mag, 0.9)))
-            scale = 0.9 * min(sx, sy) * np.minimum(mag / ref, 1) / np.where(mag > 0, mag, 1)
-            vecs = vecs * scale[:, None]
-            base_px, tip_px = to_px(bases), to_px(bases + vecs)
-            seg = np.hstack([base_px, tip_px])
-            keep = ~_near_mask(np.vstack([base_px, (base_px + tip_px) / 2, tip_px]),
-                               _segments(arrow_lines), 6.0).reshape(3, -1).any(axis=0)
-            for box in [*(bx for _, bx in placed), marker]:
-                keep &= ~_hit_mask(seg, box.grown(3))
-            bases, vecs = bases[keep], vecs[keep]
-            if len(bases):
-                ax.quiver(bases[:, 0], bases[:, 1], vecs[:, 0], vecs[:, 1], angles="xy", scale_units="xy",
-                          scale=1, color="0.38", width=0.0035, headwidth=4, headlength=4.5,
-                          headaxislength=4, minlength=0.6, zorder=2)
-            field = (bases, vecs)
-    return Layout(labels=tuple(placed), marker=marker, level_curve=tuple(level_px),
-                  arrows=tuple(arrow_lines), axes=frame, window=(x0, x1, y0, y1),
-                  critical_point=C, field=field)
+def _label(ax, renderer, obstacles, text, anchor, prefer, gap):
+    """Draw one label at the best free spot near `anchor`; it becomes an obstacle for the next."""
+    artist = ax.text(0, 0, text, fontsize=LABEL_PT, math_fontfamily=MATH_FONT, ha="center", va="center",
+                     zorder=6, bbox=dict(boxstyle="round,pad=0.12", fc="white", ec="none", alpha=0.9))
+    ext = artist.get_window_extent(renderer)
+    spot = _place((ext.width, ext.height), anchor, prefer, obstacles, gap)
+    if spot is None:                                  # nowhere free (the tests say this does not happen)
+        spot = (anchor[0], anchor[1])
+    artist.set_position(tuple(ax.transData.inverted().transform([spot])[0]))
+    e = artist.get_window_extent(renderer)
+    box = Box(e.x0, e.y0, e.x1, e.y1)
+    obstacles.boxes.append(box.grown(LABEL_MARGIN_PX))
+    return text, box
+
+
+def _field(ax, num, window, ratio, boxes, arrow_lines):
+    """The gradient field on a FIELD_COLUMNS-wide grid, to scale: length ∝ |∇f|, the largest
+    arrow (or 2.5 × the 90th percentile, if a few dwarf the rest) as long as 0.9 of the spacing.
+    Arrows that would run under a label, the marker or an arrow at P are left out.
+    Returns (bases, vectors) as drawn, data units."""
+    import numpy as np
+    x0, x1, y0, y1 = window
+    cols, rows = FIELD_COLUMNS, max(2, round(FIELD_COLUMNS / ratio))
+    sx, sy = (x1 - x0) / cols, (y1 - y0) / rows
+    QX, QY = np.meshgrid(x0 + sx * (np.arange(cols) + 0.5), y0 + sy * (np.arange(rows) + 0.5))
+    _, U, V = num(QX, QY)
+    bases = np.column_stack([QX.ravel(), QY.ravel()])
+    vecs = np.column_stack([U.ravel(), V.ravel()])
+    ok = np.isfinite(vecs).all(axis=1)
+    bases, vecs = bases[ok], vecs[ok]
+    mag = np.hypot(vecs[:, 0], vecs[:, 1])
+    if not len(mag) or not mag.max() > 0:
+        return bases[:0], vecs[:0]
+    ref = min(float(mag.max()), 2.5 * float(np.quantile(mag, 0.9)))
+    vecs = vecs * (0.9 * min(sx, sy) * np.minimum(mag / ref, 1) / np.where(mag > 0, mag, 1))[:, None]
+    base_px, tip_px = ax.transData.transform(bases), ax.transData.transform(bases + vecs)
+    seg = np.hstack([base_px, tip_px])
+    keep = ~_near_mask(np.vstack([base_px, (base_px + tip_px) / 2, tip_px]),
+                       _segments(arrow_lines), 6.0).reshape(3, -1).any(axis=0)
+    for box in boxes:
+        keep &= ~_hit_mask(seg, box.grown(3))
+    bases, vecs = bases[keep], vecs[keep]
+    if len(bases):
+        ax.quiver(bases[:, 0], bases[:, 1], vecs[:, 0], vecs[:, 1], angles="xy", scale_units="xy", scale=1,
+                  color="0.38", width=0.0035, headwidth=4, headlength=4.5, headaxislength=4, minlength=0.6,
+                  zorder=2)
+    return bases, vecs
