@@ -42,8 +42,10 @@ FEATURE_ROOM = 0.8                     # a critical point within this fraction o
 MIN_HALF_HEIGHT, MAX_HALF_HEIGHT = 2.5, 5.0
 FEATURE_REACH = 6.0                    # critical points are searched within this distance of P
 CONTOUR_GRID, FIELD_COLUMNS = 120, 15
+MIN_CONTOUR_GAP_PX = 14.0              # grey contours at least this far apart where the slope is typical
 SAME_DIRECTION_DEG = 2.0               # arrows closer than this are one arrow with a merged label
 LABEL_GAP_PX, LABEL_MARGIN_PX = 4.0, 3.0
+ZOOMS = (1.0, 0.7, 0.5, 0.35)          # windows to try, in turn, until every label has a free spot
 
 
 def _matplotlib():
@@ -275,11 +277,14 @@ def _critical_point(num, P):
     return (min(found)[1], min(found)[2]) if found else None
 
 
-def _window(P, C, ratio):
-    """(xmin, xmax, ymin, ymax) with width/height = ratio (equal aspect), P within P_ROOM of the
-    half-extents from the centre (room for the arrows and labels) and C, if given, within
-    FEATURE_ROOM; centred between P and C as far as that allows."""
-    hy = MIN_HALF_HEIGHT
+def _window(P, C, ratio, zoom=1.0):
+    """((xmin, xmax, ymin, ymax), C) with width/height = ratio (equal aspect), P within P_ROOM of
+    the half-extents from the centre (room for the arrows and labels) and C, if given, within
+    FEATURE_ROOM; centred between P and C as far as that allows. C comes back None if it was too
+    far to keep. zoom < 1 (when labels found no room) gives a smaller window centred on P."""
+    hy = MIN_HALF_HEIGHT * zoom
+    if zoom < 1:
+        C = None
     if C is not None:
         need = max(abs(C[1] - P[1]), abs(C[0] - P[0]) / ratio) / (P_ROOM + FEATURE_ROOM)
         if need > MAX_HALF_HEIGHT:
@@ -297,19 +302,23 @@ def _window(P, C, ratio):
     return (centre[0] - hx, centre[0] + hx, centre[1] - hy, centre[1] + hy), C
 
 
-def _levels(Z, at_p):
-    """Evenly spaced contour levels through f(P), spaced by a twelfth of the robust range of f."""
+def _levels(Z, slope, at_p, unit_px):
+    """Evenly spaced contour levels through f(P): a twelfth of the robust range of f apart, but
+    never closer than MIN_CONTOUR_GAP_PX where the slope is typical (sin(3x − 3y) would otherwise
+    be a grey carpet), and not hugging an extreme, where the grid turns a level into a chain of
+    tiny loops."""
     import numpy as np
     finite = Z[np.isfinite(Z)]
     if finite.size == 0:
         return []
     lo, hi = np.quantile(finite, [0.02, 0.98])
-    step = (hi - lo) / 12
+    typical = slope[np.isfinite(slope)]
+    step = max((hi - lo) / 12, float(np.median(typical)) * MIN_CONTOUR_GAP_PX / unit_px if typical.size else 0)
     if not step > 0:
         return []
     if not math.isfinite(at_p):
         at_p = float(lo)                               # f undefined at P: anchor anywhere
-    zmin, zmax = float(finite.min()), float(finite.max())
+    zmin, zmax = float(finite.min()) + step / 2, float(finite.max()) - step / 2
     ks = range(max(-24, math.ceil((zmin - at_p) / step)), min(24, math.floor((zmax - at_p) / step)) + 1)
     return [at_p + k * step for k in ks if k != 0]
 
@@ -466,19 +475,28 @@ def _drawn(spec, blank, width, height, dpi):
     if key not in _CANVASES:
         _CANVASES[key] = _Canvas(width, height, dpi)
     canvas = _CANVASES[key]
+    num = _Numeric(spec)
+    P = tuple(float(c) for c in spec["point"])
+    C = _critical_point(num, P)
     try:
-        yield canvas, _compose(canvas, spec, blank)
+        for zoom in ZOOMS:
+            drawn, all_placed = _compose(canvas, spec, blank, num, _window(P, C, canvas.ratio, zoom))
+            if all_placed:
+                break
+            canvas.clear()                    # a label found no free spot: closer in, curves part
+        yield canvas, drawn
     finally:
         canvas.clear()
 
 
-def _compose(canvas: _Canvas, spec, blank) -> Layout:
+def _compose(canvas: _Canvas, spec, blank, num, view):
+    """Draw the figure in the window `view` = (window, feature kept in view). Returns the Layout and
+    whether every label found a free spot."""
     import numpy as np
     from matplotlib.lines import Line2D
     ax, renderer = canvas.ax, canvas.agg.get_renderer()
-    num = _Numeric(spec)
     P = tuple(float(c) for c in spec["point"])
-    window, C = _window(P, _critical_point(num, P), canvas.ratio)
+    window, C = view
     _frame_axes(ax, window, spec["variables"])
     bb = ax.get_window_extent(renderer)
     frame = Box(bb.x0, bb.y0, bb.x1, bb.y1)
@@ -501,11 +519,13 @@ def _compose(canvas: _Canvas, spec, blank) -> Layout:
             taken += [math.atan2(gx, -gy), math.atan2(-gx, gy)]   # the level curve leaves P along ±t
     wanted.append(("$P$", Ppx, _largest_gap(taken), marker_r + LABEL_GAP_PX))
     placed = [_label(ax, renderer, obstacles, *w) for w in wanted]
+    all_placed = all(ok for _, _, ok in placed)
+    placed = [(text, box) for text, box, _ in placed]
 
     field = (np.zeros((0, 2)), np.zeros((0, 2))) if blank else _field(ax, num, window, canvas.ratio,
                                                [marker, *(box for _, box in placed)], arrow_lines)
-    return Layout(labels=tuple(placed), marker=marker, level_curve=tuple(level_px),
-                  arrows=tuple(arrow_lines), axes=frame, window=window, critical_point=C, field=field)
+    return Layout(labels=tuple(placed), marker=marker, level_curve=tuple(level_px), arrows=tuple(arrow_lines),
+                  axes=frame, window=window, critical_point=C, field=field), all_placed
 
 
 def _frame_axes(ax, window, variables):
@@ -527,10 +547,11 @@ def _contours(ax, num, window, ratio, P, blank):
     from matplotlib.collections import LineCollection
     x0, x1, y0, y1 = window
     X, Y = np.meshgrid(np.linspace(x0, x1, CONTOUR_GRID), np.linspace(y0, y1, max(2, round(CONTOUR_GRID / ratio))))
-    Z = num(X, Y)[0]
+    Z, GX, GY = num(X, Y)
     at_p = float(num(*P)[0])
     gen = contourpy.contour_generator(X, Y, Z, line_type="Separate")
-    grey = [line for level in _levels(Z, at_p) for line in gen.lines(level)]
+    unit_px = ax.transData.transform([(1, 0)])[0][0] - ax.transData.transform([(0, 0)])[0][0]
+    grey = [line for level in _levels(Z, np.hypot(GX, GY), at_p, unit_px) for line in gen.lines(level)]
     ax.add_collection(LineCollection(grey, colors="0.62", linewidths=0.8, zorder=1))
     if blank or not math.isfinite(at_p):
         return []
@@ -582,18 +603,20 @@ def _arrows_at_p(ax, arrows, Ppx, length):
 
 
 def _label(ax, renderer, obstacles, text, anchor, prefer, gap):
-    """Draw one label at the best free spot near `anchor`; it becomes an obstacle for the next."""
+    """Draw one label at the best free spot near `anchor`; it becomes an obstacle for the next.
+    Returns (text, drawn box, whether the spot was free)."""
     artist = ax.text(0, 0, text, fontsize=LABEL_PT, math_fontfamily=MATH_FONT, ha="center", va="center",
                      zorder=6, bbox=dict(boxstyle="round,pad=0.12", fc="white", ec="none", alpha=0.9))
     ext = artist.get_window_extent(renderer)
     spot = _place((ext.width, ext.height), anchor, prefer, obstacles, gap)
-    if spot is None:                                  # nowhere free (the tests say this does not happen)
+    free = spot is not None
+    if not free:                                      # the caller zooms in and tries again
         spot = (anchor[0], anchor[1])
     artist.set_position(tuple(ax.transData.inverted().transform([spot])[0]))
     e = artist.get_window_extent(renderer)
     box = Box(e.x0, e.y0, e.x1, e.y1)
     obstacles.boxes.append(box.grown(LABEL_MARGIN_PX))
-    return text, box
+    return text, box, free
 
 
 def _field(ax, num, window, ratio, boxes, arrow_lines):

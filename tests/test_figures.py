@@ -105,6 +105,8 @@ HARD = {
     "exp-range": spec("2*exp(3*x*y)", (1, 1), [("∇f(P)", grad_at("2*exp(3*x*y)", (1, 1)))]),
     "critical-line": spec("3*sin(2*x - y)", (0, 0), [("∇f(P)", Vec(6, -3))]),
     "at-critical-point": spec("x**2 + y**2", (0, 0), []),
+    "dense-periodic": spec("2*sin(3*x - 3*y)", (-3, -3), [("∇f(P)", Vec(6, -6))] + [
+        (c, Vec(*v)) for c, v in zip("ABCDE", [(30, -8), (2, 1), (2, -2), (-1, -2), (24, -5)])]),
     "steep-corner": spec("x**4 + y**3", (3, -3), [("∇f(P)", grad_at("x**4 + y**3", (3, -3))), ("û", Vec(-1, 0))]),
 }
 
@@ -219,6 +221,13 @@ def test_the_window_keeps_the_critical_point_and_p_in_view(formula, point, featu
     axes = bbox(lay.axes)
     assert all(axes.contains(*p) for line in lay.arrows for p in line), "the arrows at P are fully visible"
     assert w / h == pytest.approx((lay.axes.x1 - lay.axes.x0) / (lay.axes.y1 - lay.axes.y0), rel=1e-3)
+
+
+def test_labels_that_find_no_room_get_a_closer_window():
+    lay = figures.layout(HARD["dense-periodic"])      # level curves through P every 1.5 units
+    x0, x1, y0, y1 = lay.window
+    assert y1 - y0 < 2 * figures.MIN_HALF_HEIGHT
+    assert (x0 + x1) / 2 == pytest.approx(-3) and (y0 + y1) / 2 == pytest.approx(-3)
 
 
 def test_a_line_of_critical_points_does_not_move_the_window():
