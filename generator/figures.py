@@ -37,8 +37,8 @@ LABEL_PT, TICK_PT = 12, 10
 MATH_FONT = "cm"                       # Computer Modern, like the math of the Typst PDFs
 
 ARROW_FRACTION = 0.25                  # arrows at P: this fraction of the axes height
-P_ROOM = 0.25                          # P within this fraction of the half-extents from the centre
-FEATURE_ROOM = 0.8                     # a critical point within this fraction of the half-extents
+P_ROOM = 0.3                           # P within this fraction of the half-extents from the centre
+FEATURE_ROOM = 0.6                     # a critical point within this fraction of the half-extents
 MIN_HALF_HEIGHT, MAX_HALF_HEIGHT = 2.5, 5.0
 FEATURE_REACH = 6.0                    # critical points are searched within this distance of P
 CONTOUR_GRID, FIELD_COLUMNS = 120, 15

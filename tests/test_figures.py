@@ -110,7 +110,8 @@ HARD = {
     "steep-corner": spec("x**4 + y**3", (3, -3), [("∇f(P)", grad_at("x**4 + y**3", (3, -3))), ("û", Vec(-1, 0))]),
 }
 
-ALL_SPECS = family_specs() + notes_specs() + [pytest.param(s, id=k) for k, s in HARD.items()]
+FAMILY_SPECS = family_specs()
+ALL_SPECS = FAMILY_SPECS + notes_specs() + [pytest.param(s, id=k) for k, s in HARD.items()]
 
 
 def bbox(box):
@@ -122,8 +123,9 @@ def overlap(a: Bbox, b: Bbox) -> bool:
 
 
 def test_the_families_draw_figures():
-    drawn = {p.id.rsplit("-", 1)[0] for p in family_specs()}
-    assert POINT_FAMILIES <= drawn
+    drawn = [p.id.rsplit("-", 1)[0] for p in FAMILY_SPECS]
+    assert POINT_FAMILIES <= set(drawn)
+    assert all(drawn.count(name) == SEEDS for name in set(drawn))
 
 
 @pytest.mark.parametrize("s", ALL_SPECS)
