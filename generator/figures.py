@@ -35,6 +35,7 @@ STYLES = ["-", "--", "-.", ":", (0, (7, 2, 1, 2, 1, 2)), (0, (2, 1))]
 WIDTH, HEIGHT, DPI = 5.0, 4.3, 128
 LABEL_PT, TICK_PT = 12, 10
 MATH_FONT = "cm"                       # Computer Modern, like the math of the Typst PDFs
+MARGINS = (0.62, 0.52, 0.14, 0.14)     # left, bottom, right, top of the axes, inches: room for ticks
 
 ARROW_FRACTION = 0.25                  # arrows at P: this fraction of the axes height
 P_ROOM = 0.3                           # P within this fraction of the half-extents from the centre
@@ -131,6 +132,13 @@ class Layout:
     window: tuple[float, float, float, float]    # xmin, xmax, ymin, ymax in data units
     critical_point: tuple[float, float] | None   # the feature kept in view, data units
     field: tuple                             # (bases, vectors) of the field arrows, data units (n × 2)
+
+
+def plot_window(spec, *, width=WIDTH, height=HEIGHT) -> tuple[float, float, float, float]:
+    """(xmin, xmax, ymin, ymax) that `render_png` shows, without drawing (for a description of the
+    plot). Differs from `layout(spec).window` only when labels found no room and the figure zoomed in."""
+    P = tuple(float(c) for c in spec["point"])
+    return _window(P, _critical_point(_Numeric(spec), P), _axes_ratio(width, height))[0]
 
 
 def layout(spec, *, blank=False, width=WIDTH, height=HEIGHT, dpi=DPI) -> Layout:
@@ -438,10 +446,10 @@ class _Canvas:
         from matplotlib.figure import Figure
         self.fig = Figure(figsize=(width, height), dpi=dpi)
         self.agg = FigureCanvasAgg(self.fig)
-        left, bottom, right, top = 0.62, 0.52, 0.14, 0.14
+        left, bottom, right, top = MARGINS
         self.ax = self.fig.add_axes([left / width, bottom / height, 1 - (left + right) / width,
                                      1 - (bottom + top) / height])
-        self.ratio = (width - left - right) / (height - bottom - top)
+        self.ratio = _axes_ratio(width, height)
         self.ax.set_autoscale_on(False)
         self.ax.tick_params(labelsize=TICK_PT)
 
@@ -462,6 +470,11 @@ class _Canvas:
         ax = self.ax
         for artist in [*ax.collections, *ax.lines, *ax.texts, *ax.patches, *ax.images]:
             artist.remove()
+
+
+def _axes_ratio(width, height):
+    left, bottom, right, top = MARGINS
+    return (width - left - right) / (height - bottom - top)
 
 
 _SIXTEEN_GREYS = [round(v / 17) for v in range(256)]

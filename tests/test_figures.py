@@ -220,6 +220,7 @@ def test_the_window_keeps_the_critical_point_and_p_in_view(formula, point, featu
     assert x0 + 0.1 * w <= feature[0] <= x1 - 0.1 * w and y0 + 0.1 * h <= feature[1] <= y1 - 0.1 * h
     assert x0 + 0.3 * w <= point[0] <= x1 - 0.3 * w and y0 + 0.3 * h <= point[1] <= y1 - 0.3 * h
     assert lay.critical_point == pytest.approx(feature, abs=1e-6)
+    assert figures.plot_window(s) == pytest.approx(lay.window)         # the same, without drawing
     axes = bbox(lay.axes)
     assert all(axes.contains(*p) for line in lay.arrows for p in line), "the arrows at P are fully visible"
     assert w / h == pytest.approx((lay.axes.x1 - lay.axes.x0) / (lay.axes.y1 - lay.axes.y0), rel=1e-3)
