@@ -270,7 +270,10 @@ def nbgrader_command():
 
 
 @pytest.mark.slow
-def test_nbgrader_validates_and_generates_our_student_version(tmp_path, files):
+def test_nbgrader_validates_generates_and_autogrades(tmp_path, files):
+    """The teacher's workflow: validate the source, generate the release (it must equal our student
+    edition, bar the intro), then autograde two submissions: untouched stubs and the reference
+    solutions typed into the released notebook."""
     exe = nbgrader_command()
     course = tmp_path / "course"
     source = course / "source" / "lesson"
@@ -278,9 +281,10 @@ def test_nbgrader_validates_and_generates_our_student_version(tmp_path, files):
     (source / "notebook.ipynb").write_bytes(files["notebook-teacher.ipynb"])
     (tmp_path / "student.ipynb").write_bytes(files["notebook.ipynb"])
     (course / "nbgrader_config.py").write_text('c = get_config()\nc.CourseDirectory.course_id = "gen"\n')
+    env = {**os.environ, "PATH": f"{Path(exe).parent}{os.pathsep}{os.environ.get('PATH', '')}"}   # nbgrader calls alembic
 
     def run(*args):
-        out = subprocess.run([exe, *args], cwd=course, capture_output=True, text=True, timeout=600)
+        out = subprocess.run([exe, *args], cwd=course, env=env, capture_output=True, text=True, timeout=600)
         assert out.returncode == 0, out.stdout + out.stderr
         return out.stdout + out.stderr
 
@@ -288,7 +292,8 @@ def test_nbgrader_validates_and_generates_our_student_version(tmp_path, files):
     assert "Success! The notebook does not pass any tests." in run("validate", "--invert", str(tmp_path / "student.ipynb"))
     run("db", "assignment", "add", "lesson")
     run("generate_assignment", "lesson", "--force")
-    theirs = nbformat.read(course / "release" / "lesson" / "notebook.ipynb", as_version=4)
+    released = course / "release" / "lesson" / "notebook.ipynb"
+    theirs = nbformat.read(released, as_version=4)
     ours = read(files, "notebook.ipynb")
     assert len(theirs.cells) == len(ours.cells)
     for a, b in list(zip(ours.cells, theirs.cells))[1:]:       # the intro differs by design
@@ -297,3 +302,21 @@ def test_nbgrader_validates_and_generates_our_student_version(tmp_path, files):
         assert a.metadata["nbgrader"] == meta
         assert {k: v for k, v in a.metadata.items() if k != "nbgrader"} == \
                {k: v for k, v in b.metadata.items() if k != "nbgrader"}
+
+    teacher = read(files, "notebook-teacher.ipynb")
+    solved = nbformat.read(released, as_version=4)
+    for cell, reference in zip(solved.cells, teacher.cells):
+        if reference.metadata["nbgrader"]["solution"]:
+            cell.source = reference.source
+    for student, nb in (("stubs", nbformat.read(released, as_version=4)), ("solved", solved)):
+        run("db", "student", "add", student)
+        folder = course / "submitted" / student / "lesson"
+        folder.mkdir(parents=True)
+        nbformat.write(nb, folder / "notebook.ipynb")
+    run("autograde", "lesson", "--force")
+    run("export", "--to", str(tmp_path / "grades.csv"))
+    import csv
+    with open(tmp_path / "grades.csv", newline="") as fh:
+        scores = {row["student_id"]: (float(row["score"]), float(row["max_score"])) for row in csv.DictReader(fh)}
+    total = sum(c.metadata["nbgrader"]["points"] for c in graded_cells(teacher))
+    assert scores == {"stubs": (0.0, total), "solved": (total, total)}
