@@ -274,8 +274,8 @@ def notebook(cell_list: list[Cell], lesson, code: str, seed: int, teacher: bool)
                            "edition": "teacher" if teacher else "student"}}
     for cell in cell_list:
         meta = {"nbgrader": nbgrader_metadata(cell)}
-        if cell.role == "setup":
-            meta["jupyter"] = {"source_hidden": True}
+        if cell.role == "setup":      # collapsed in Jupyter; the tag hides it in nbconvert and Jupyter Book
+            meta.update(jupyter={"source_hidden": True}, tags=["hide-input"])
         if not teacher:                     # as nbgrader's generate_assignment marks them
             meta["deletable"] = False
             if cell.role != "solution":

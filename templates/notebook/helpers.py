@@ -8,6 +8,13 @@ RTOL = 1e-6
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
+# Every check stops here. Jupyter hides the checks' own frames (__tracebackhide__), so a failed
+# test shows the test cell, these lines and the message.
+def _fail(message):
+    __tracebackhide__ = True
+    raise AssertionError(message) from None
+
+
 def _close(a, b):
     return abs(a - b) <= RTOL * max(1.0, abs(b))
 
@@ -31,35 +38,38 @@ def _x(k):
 
 
 def _lookup(name, hint):
+    __tracebackhide__ = True
     if name not in globals():
-        raise AssertionError(f"{name} is not defined yet: {hint}")
+        _fail(f"{name} is not defined yet: {hint}")
     return globals()[name]
 
 
 def _call(name, *args):
+    __tracebackhide__ = True
     fn = _lookup(name, "write it in the cell above and run that cell, then this one.")
     if not callable(fn):
-        raise AssertionError(f"{name} should be a function, but it is {fn!r}.")
+        _fail(f"{name} should be a function, but it is {fn!r}.")
     shown = f"{name}({', '.join(_fmt(a) for a in args)})"
     try:
         return fn(*args)
     except NotImplementedError:
-        raise AssertionError(f"{name} is not written yet: replace `raise NotImplementedError()` in its cell "
-                             "with your code, run that cell, then run this one.") from None
+        _fail(f"{name} is not written yet: replace `raise NotImplementedError()` in its cell "
+                             "with your code, run that cell, then run this one.")
     except Exception as exc:
-        raise AssertionError(f"{shown} raised {type(exc).__name__}: {exc}") from None
+        _fail(f"{shown} raised {type(exc).__name__}: {exc}")
 
 
 def _numbers(value, shape, what, wanted):
     """value as a float array of the given shape, or a message saying what came back instead."""
+    __tracebackhide__ = True
     if value is None:
-        raise AssertionError(f"{what} returned None: did you forget `return`?")
+        _fail(f"{what} returned None: did you forget `return`?")
     try:
         array = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        raise AssertionError(f"{what} returned {value!r}; it should return {wanted}.") from None
+        _fail(f"{what} returned {value!r}; it should return {wanted}.")
     if array.shape != shape:
-        raise AssertionError(f"{what} returned {value!r}; it should return {wanted}.")
+        _fail(f"{what} returned {value!r}; it should return {wanted}.")
     return array
 
 
@@ -74,29 +84,32 @@ def _gradient_hint(got, expected, wrong, partials, label):
 
 def check_gradient(name, label, partials, cases):
     """cases: (point, expected gradient) pairs."""
+    __tracebackhide__ = True
     wanted = f"{len(partials)} numbers ({', '.join(partials)})"
     for point, expected in cases:
         what = f"{name}{_fmt(point)}"
         got = _numbers(_call(name, *point), (len(expected),), what, wanted)
         wrong = [i for i, (a, b) in enumerate(zip(got, expected)) if not _close(a, b)]
         if wrong:
-            raise AssertionError(f"at {_fmt(point)} your {name} gives {_fmt(got)}; expected {_fmt(expected)}"
+            _fail(f"at {_fmt(point)} your {name} gives {_fmt(got)}; expected {_fmt(expected)}"
                                  f" — {_gradient_hint(got, expected, wrong, partials, label)}")
     print(f"✓ {name} matches {label} at {len(cases)} points.")
 
 
 def check_value(name, label, partials, expected, hint):
+    __tracebackhide__ = True
     value = _lookup(name, hint)
     got = _numbers(value, (len(expected),), name, f"{len(partials)} numbers ({', '.join(partials)})")
     wrong = [i for i, (a, b) in enumerate(zip(got, expected)) if not _close(a, b)]
     if wrong:
-        raise AssertionError(f"your {name} is {_fmt(got)}; expected {label} = {_fmt(expected)}"
+        _fail(f"your {name} is {_fmt(got)}; expected {label} = {_fmt(expected)}"
                              f" — {_gradient_hint(got, expected, wrong, partials, label)}")
     print(f"✓ {name} = {_fmt(got)}.")
 
 
 def check_directional(name, grad_name, label, cases):
     """cases: (point, direction v, expected rate along v / |v|)."""
+    __tracebackhide__ = True
     for point, v, expected in cases:
         what = f"{name}({_fmt(point)}, {_fmt(v)})"
         got = float(_numbers(_call(name, point, v), (), what, "one number, the rate of change (a scalar: "
@@ -110,7 +123,7 @@ def check_directional(name, grad_name, label, cases):
             hint = "the sign is flipped"
         else:
             hint = f"the rate is {label}(P)·u with u = v/|v|; is {grad_name} right at this point?"
-        raise AssertionError(f"at P = {_fmt(point)} along v = {_fmt(v)} your {name} gives {_fmt(got)}; "
+        _fail(f"at P = {_fmt(point)} along v = {_fmt(v)} your {name} gives {_fmt(got)}; "
                              f"expected {_fmt(expected)} — {hint}")
     print(f"✓ {name} matches the directional derivative in {len(cases)} cases.")
 
@@ -128,59 +141,63 @@ def _step_hint(got, previous, expected, eta, grad_name, label):
 
 def check_descent(name, grad_name, label, cases):
     """cases: (x0, eta, steps, expected iterates x0 … x_steps)."""
+    __tracebackhide__ = True
     for x0, eta, steps, expected in cases:
         what = f"{name}({_fmt(x0)}, {_fmt(eta)}, {steps})"
         n = len(x0)
         value = _call(name, x0, eta, steps)
         shape = np.shape(np.asarray(value, dtype=object)) if value is not None else None
         if shape == (n,):
-            raise AssertionError(f"{what} returned one point; it should return every iterate "
+            _fail(f"{what} returned one point; it should return every iterate "
                                  f"[x₀, x₁, …, x_steps], an array of shape ({steps + 1}, {n}) with x₀ first.")
         if shape == (steps, n):
-            raise AssertionError(f"{what} returned {steps} points; it should return steps + 1 = {steps + 1}, "
+            _fail(f"{what} returned {steps} points; it should return steps + 1 = {steps + 1}, "
                                  f"starting with x₀ = {_fmt(x0)} itself.")
         path = _numbers(value, (steps + 1, n), what, f"an array of shape ({steps + 1}, {n}): x₀, x₁, …")
         for k, (got, want) in enumerate(zip(path, expected)):
             if _all_close(got, want):
                 continue
             if k == 0:
-                raise AssertionError(f"{what}: the first row should be x₀ = {_fmt(x0)} itself, not {_fmt(got)}.")
+                _fail(f"{what}: the first row should be x₀ = {_fmt(x0)} itself, not {_fmt(got)}.")
             hint = _step_hint(got, expected[k - 1], want, eta, grad_name, label)
-            raise AssertionError(f"{what}: {_x(k)} is {_fmt(got)}; expected {_fmt(want)} — {hint}")
+            _fail(f"{what}: {_x(k)} is {_fmt(got)}; expected {_fmt(want)} — {hint}")
     print(f"✓ {name} matches gradient descent in {len(cases)} runs.")
 
 
 def _answer(converges_name, limit_name, n):
+    __tracebackhide__ = True
     hint = "answer the question in the cell above and run it (it needs your descent loop)."
     said = _lookup(converges_name, hint)
     if not isinstance(said, (bool, np.bool_)):
-        raise AssertionError(f"{converges_name} should be True or False, not {said!r}.")
+        _fail(f"{converges_name} should be True or False, not {said!r}.")
     point = _lookup(limit_name, hint)
     if said and point is None:
-        raise AssertionError(f"{converges_name} is True, so set {limit_name} to the point descent converges to.")
+        _fail(f"{converges_name} is True, so set {limit_name} to the point descent converges to.")
     if not said and point is not None:
-        raise AssertionError(f"{converges_name} is False, so set {limit_name} = None, not {point!r}.")
+        _fail(f"{converges_name} is False, so set {limit_name} = None, not {point!r}.")
     return bool(said), None if point is None else _numbers(point, (n,), limit_name, f"{n} numbers: a point")
 
 
 def check_answered(converges_name, limit_name, n):
+    __tracebackhide__ = True
     said, _ = _answer(converges_name, limit_name, n)
     print(f"✓ answered: {converges_name} = {said}.")
 
 
 def check_convergence(converges_name, limit_name, n, expected, limit, run):
+    __tracebackhide__ = True
     said, got = _answer(converges_name, limit_name, n)
     if said != expected:
         if expected:
-            raise AssertionError(f"{converges_name} is False, but {run} does settle: compare its last rows "
+            _fail(f"{converges_name} is False, but {run} does settle: compare its last rows "
                                  "(path[-1] and path[-2]) — they stop changing, so descent converges for this η.")
-        raise AssertionError(f"{converges_name} is True, but {run} never settles: its last rows keep moving "
+        _fail(f"{converges_name} is True, but {run} never settles: its last rows keep moving "
                              "(compare path[-1] with path[-2]), so descent does not converge for this η.")
     if not expected:
         print(f"✓ {converges_name} = False: descent does not converge for this η.")
         return
     if not _all_close(got, limit):
-        raise AssertionError(f"your {limit_name} is {_fmt(got)}; descent converges to {_fmt(limit)}, "
+        _fail(f"your {limit_name} is {_fmt(got)}; descent converges to {_fmt(limit)}, "
                              "where the gradient is 0 — run more steps, or solve for the point where it vanishes.")
     print(f"✓ descent converges to {_fmt(got)}.")
 
