@@ -127,9 +127,11 @@ def verified_gradient(task: Task, point) -> list:
 class GradientForm:
     """Symbolic ∇f → a Python function grad_<f>(x, y) checked at several points."""
     template = "gradient"
-    cells = (CellPlan("markdown", "prompt", "prompt"), CellPlan("code", "given", "given"),
-             CellPlan("code", "solution", "solution"), CellPlan("code", "test", "test", 1.0))
-    letter = None
+    letter = None        # a preferred function name (descent: L, the loss)
+
+    def cells_for(self, values) -> list[CellPlan]:
+        return [CellPlan("markdown", "prompt", "prompt"), CellPlan("code", "given", "given"),
+                CellPlan("code", "solution", "solution"), CellPlan("code", "test", "test", 1.0)]
 
     def names(self, letter, taken):
         return {"f": letter, "grad": f"grad_{letter}"}
@@ -386,5 +388,4 @@ FORMS = {
 
 
 def cells_of(task: Task) -> list[CellPlan]:
-    form = task.form
-    return form.cells_for(task.values) if hasattr(form, "cells_for") else list(form.cells)
+    return task.form.cells_for(task.values)

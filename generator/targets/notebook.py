@@ -14,6 +14,7 @@ outputs, no execution counts) and nbformat writes sorted keys.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 from dataclasses import dataclass
@@ -62,6 +63,10 @@ def code(expr) -> str:
     return _CODE.doprint(sp.sympify(expr))
 
 
+def code_tuple(exprs) -> str:
+    return "(" + ", ".join(code(e) for e in exprs) + ("," if len(exprs) == 1 else "") + ")"
+
+
 def literal(value) -> str:
     """A Python literal: ints stay ints, other numbers become floats, tuples and lists recurse."""
     if value is None or isinstance(value, bool):
@@ -105,9 +110,8 @@ def md(text: str) -> str:
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined,
                              autoescape=False, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(tex=tex, py=literal, code=code, md=md, tex_point=lambda p: tex(Pt(*p)),
-                       tex_vec=lambda v: tex(Vec(*v)),
-                       py_wrapped=wrapped, code_tuple=lambda es: "(" + ", ".join(code(e) for e in es) + ("," if len(es) == 1 else "") + ")")
+    env.filters.update(tex=tex, tex_point=lambda p: tex(Pt(*p)), tex_vec=lambda v: tex(Vec(*v)), md=md,
+                       py=literal, py_wrapped=wrapped, code=code, code_tuple=code_tuple)
     return env
 
 
@@ -157,7 +161,8 @@ def blocks(lb, k: int) -> list[Block]:
             if spec.family in FORMS and spec.family not in families:
                 families.add(spec.family)
                 chosen.append(("exercises", ex, spec))
-    letters, taken, tasks = iter(LETTERS), set(), {}
+    letters = itertools.chain(LETTERS, (f"f{n}" for n in itertools.count(2)))
+    taken, tasks = set(), {}
     for section, item, spec in chosen:
         g = _variant(lb, item, spec, k, prefer_fixed=(section == "coding"))
         form = FORMS[spec.family]
@@ -221,10 +226,13 @@ def cells(lb, options, k: int, teacher: bool, bs: list[Block]) -> list[Cell]:
             v = view(task)
             for plan in cells_of(task):
                 points = _points(task.points * plan.share) if plan.role == "test" else None
-                out.append(Cell(plan.kind, f"{task.key}-{plan.macro}", getattr(macros, plan.macro)(v), plan.role, points))
+                source = getattr(macros, plan.macro)(v)
+                out.append(Cell(plan.kind, f"{task.key}-{plan.macro}", source, plan.role, points))
     keys = [c.key for c in out]
-    if len(set(keys)) != len(keys):
-        raise GenError(f"two notebook cells of lesson {lesson.id} share the id {sorted(set(k for k in keys if keys.count(k) > 1))}.",
+    shared = sorted({key for key in keys if keys.count(key) > 1})
+    if shared:
+        raise GenError(f"two notebook cells of lesson {lesson.id} would share the id {shared[0]}: exercise ids "
+                       "that differ only in punctuation map to the same nbgrader grade_id.",
                        fix="give the exercises ids that differ in more than punctuation.")
     return out
 
