@@ -120,6 +120,18 @@ def test_nbgrader_metadata_points_and_editions(lesson_build, files):
             assert s.source == (visible + rest.split("### END HIDDEN TESTS")[1].lstrip("\n")).strip("\n")
 
 
+def test_student_copy_does_not_print_the_exercises_own_answers(lesson_build, files):
+    student = {grade_id(c): c.source for c in read(files, "notebook.ipynb").cells}
+    teacher = {grade_id(c): c.source for c in read(files, "notebook-teacher.ipynb").cells}
+    hidden = 0
+    for task in tasks_of(lesson_build):
+        for case in task.values.get("hidden", ()):
+            answer = notebook.literal(case[-1][-1] if task.problem.family == "gradient_descent_step" else case[-1])
+            assert answer in teacher[f"{task.key}-test"] and answer not in student[f"{task.key}-test"], task.key
+            hidden += 1
+    assert hidden == 4          # ∇h(P), D_u k(P), and x_n and x_10 of the descent exercise
+
+
 def test_registry_covers_exactly_the_code_capable_families():
     assert set(_codeforms.FORMS) == set(CODE_FORMS)
 

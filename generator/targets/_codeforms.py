@@ -29,7 +29,8 @@ TOL = mpmath.mpf("1e-10")                       # SymPy value vs numeric route
 GRID = [sp.Rational(k, 2) for k in range(-4, 5) if k]   # test points: ±1/2 … ±2, never 0
 DIRECTIONS = {2: [(3, 4), (1, -2), (-2, 1), (2, 2), (-1, 3), (4, -3)],
               3: [(1, 2, 2), (2, -1, 2), (1, 1, 1), (-2, 1, 2), (2, 2, -1)]}
-SHORT_RUN = 10                                  # the loop test also checks a 10-step run
+SHORT_RUN = 10                                  # a hidden test also checks a 10-step run from x0
+VISIBLE_RUN = 5                                 # the visible test runs 5 steps from another start
 NICE_STEPS = (200, 500, 1000, 2000, 5000, 10000, 20000, 50000)
 SETTLED = 1e-11                                 # a converging run has stopped moving (floats)
 NUMERIC_RUN = 1000                              # most steps the mpmath route iterates
@@ -90,9 +91,10 @@ def partial_labels(letter: str, vs) -> list[str]:
     return [f"∂{letter}/∂{v}" for v in vs]
 
 
-def sample_points(task: Task, count: int, avoid=()) -> list[tuple]:
-    """Points from a grid of halves where f and ∇f are real and moderate, chosen by a seed hashed
-    from the task's identity (so the same build gives the same points)."""
+def sample_points(task: Task, count: int, avoid=(), keep=lambda grad_at: True) -> list[tuple]:
+    """Points from a grid of halves where f and ∇f are real and moderate (and `keep` accepts ∇f
+    there), chosen by a seed hashed from the task's identity (so the same build gives the same
+    points)."""
     p = task.problem
     vs, grad = p.variables, gradient_exprs(p)
     rng = random.Random(f"gen-notebook|{task.where}|points")
@@ -101,7 +103,8 @@ def sample_points(task: Task, count: int, avoid=()) -> list[tuple]:
         point = tuple(rng.choice(GRID) for _ in vs)
         if point in found or point in avoid:
             continue
-        if _real(_at(p.function, vs, point)) and all(_real(_at(g, vs, point)) for g in grad):
+        at = [_at(g, vs, point) for g in grad]
+        if _real(_at(p.function, vs, point)) and all(_real(g) for g in at) and keep(at):
             found.append(point)
             if len(found) == count:
                 return found
@@ -153,10 +156,15 @@ class AtPointForm(GradientForm):
     def values(self, task: Task) -> dict:
         p = task.problem
         P = tuple(p.point)
-        others = sample_points(task, 2, avoid=(P,))
+        # The exercise's own answer ∇f(P) is checked by a hidden test, so the notebook does not print it
+        # (unless f is linear: then every point has that gradient).
         at_P = verified_gradient(task, P)
-        return {"P": P, "at_P": at_P, "cases": [(P, at_P)] + [(pt, verified_gradient(task, pt)) for pt in others],
-                "gradient": gradient_exprs(p)}
+        try:
+            others = sample_points(task, 3, avoid=(P,), keep=lambda g: tuple(g) != at_P)
+        except GenerationError:
+            others = sample_points(task, 3, avoid=(P,))
+        return {"P": P, "at_P": at_P, "cases": [(pt, verified_gradient(task, pt)) for pt in others],
+                "hidden": [(P, at_P)], "gradient": gradient_exprs(p)}
 
 
 class DirectionalForm(GradientForm):
@@ -172,18 +180,20 @@ class DirectionalForm(GradientForm):
         P = tuple(p.point)
         given = p.direction
         v = tuple(given) if isinstance(given, (tuple, sp.Tuple)) else (sp.cos(given), sp.sin(given))
+        # The exercise's own rate D_u f(P) is checked by a hidden test, so the notebook never prints it.
+        own = self._rate(task, P, v)
         rng = random.Random(f"gen-notebook|{task.where}|directions")
-        cases = [(P, v, self._rate(task, P, v))]
+        cases = []
         pool = list(DIRECTIONS[len(vs)])
         for pt in sample_points(task, 6, avoid=(P,)):
             d = pool.pop(rng.randrange(len(pool)))
             rate = self._rate(task, pt, d)
-            if abs(float(rate)) >= 0.1:        # a sign slip must be visible
+            if abs(float(rate)) >= 0.1 and abs(float(rate - own)) > 1e-9:   # a sign slip must show
                 cases.append((pt, d, rate))
-            if len(cases) == 4 or not pool:
+            if len(cases) == 3 or not pool:
                 break
         return {"P": P, "v": v, "angle": None if isinstance(given, (tuple, sp.Tuple)) else given,
-                "cases": cases, "gradient": gradient_exprs(p)}
+                "cases": cases, "hidden": [(P, v, own)], "gradient": gradient_exprs(p)}
 
     @staticmethod
     def _rate(task: Task, point, direction):
@@ -235,21 +245,29 @@ class DescentForm(GradientForm):
 
     def values(self, task: Task) -> dict:
         p = task.problem
-        vs = p.variables
         x0 = tuple(p.point)
         eta = sp.sympify(p.data["eta"])
         steps = int(p.data["steps"])
         grad = gradient_exprs(p)
-        runs = sorted({steps, SHORT_RUN})
-        longest = self._exact_path(grad, vs, x0, eta, max(runs))
-        numeric = self._numeric_path(task, x0, eta, max(runs))
-        _confirm(len(numeric) == len(longest), task, "the short descent run", "the numeric iterates blew up")
-        for k, (exact, num) in enumerate(zip(longest, numeric)):
-            _confirm(V.close(num, V.mp_vec(exact), mpmath.mpf("1e-9")), task, f"descent iterate {k}",
-                     f"SymPy {V.fmt(V.mp_vec(exact))}, numeric gradients {V.fmt(num)}")
-        cases = [(x0, eta, n, longest[:n + 1]) for n in runs]
-        return {"x0": x0, "eta": eta, "cases": cases, "gradient": grad,
+        # Visible: a run from another start. Hidden: the exercise's own run (its x_n is the answer) and
+        # a longer one from x0.
+        [start] = sample_points(task, 1, avoid=(x0,), keep=lambda g: any(c != 0 for c in g))
+        longest = self._verified_path(task, grad, x0, eta, max(steps, SHORT_RUN))
+        return {"x0": x0, "eta": eta, "gradient": grad,
+                "cases": [(start, eta, VISIBLE_RUN, self._verified_path(task, grad, start, eta, VISIBLE_RUN))],
+                "hidden": [(x0, eta, n, longest[:n + 1]) for n in sorted({steps, SHORT_RUN})],
                 "question": self._question(task, x0, eta)}
+
+    def _verified_path(self, task, grad, start, eta, n):
+        """x_0 … x_n exactly, confirmed step by step by descent with finite-difference gradients."""
+        vs = task.problem.variables
+        exact = self._exact_path(grad, vs, start, eta, n)
+        numeric = self._numeric_path(task, start, eta, n)
+        _confirm(len(numeric) == len(exact), task, f"the descent run from {start}", "the numeric iterates blew up")
+        for k, (want, num) in enumerate(zip(exact, numeric)):
+            _confirm(V.close(num, V.mp_vec(want), mpmath.mpf("1e-9")), task, f"descent iterate {k} from {start}",
+                     f"SymPy {V.fmt(V.mp_vec(want))}, numeric gradients {V.fmt(num)}")
+        return exact
 
     @staticmethod
     def _exact_path(grad, vs, x0, eta, n):

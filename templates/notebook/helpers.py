@@ -107,6 +107,13 @@ def check_value(name, label, partials, expected, hint):
     print(f"✓ {name} = {_fmt(got)}.")
 
 
+def check_shape(name, n, hint):
+    """The value exists and has n numbers; what it is, a hidden test checks at grading time."""
+    __tracebackhide__ = True
+    _numbers(_lookup(name, hint), (n,), name, f"{n} numbers")
+    print(f"✓ {name} is set; its value is checked when the notebook is graded.")
+
+
 def check_directional(name, grad_name, label, cases):
     """cases: (point, direction v, expected rate along v / |v|)."""
     __tracebackhide__ = True
