@@ -110,11 +110,10 @@ def sample_points(task: Task, count: int, avoid=(), keep=lambda grad_at: True) -
                 return found
     raise GenerationError(f"the notebook found no {count} test points where f = {p.function} and its gradient "
                           f"are defined ({task.where}).",
-                          fix="use a function defined on most of the square [-2, 2]², or leave this problem out "
-                              "of the coding challenge.")
+                          fix="use a function that is defined on most of the square [-2, 2]² (or [-2, 2]³).")
 
 
-def verified_gradient(task: Task, point) -> list:
+def verified_gradient(task: Task, point) -> tuple:
     """∇f(point) with SymPy, confirmed by mpmath finite differences."""
     p = task.problem
     exact = [_at(g, p.variables, point) for g in gradient_exprs(p)]
