@@ -33,6 +33,10 @@ def _fmt(value):
     return f"{value:.6g}"
 
 
+def _count(n, word):
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
 def _x(k):
     return "x" + str(k).translate(_SUB)
 
@@ -93,7 +97,7 @@ def check_gradient(name, label, partials, cases):
         if wrong:
             _fail(f"at {_fmt(point)} your {name} gives {_fmt(got)}; expected {_fmt(expected)}"
                                  f" — {_gradient_hint(got, expected, wrong, partials, label)}")
-    print(f"✓ {name} matches {label} at {len(cases)} points.")
+    print(f"✓ {name} matches {label} at {_count(len(cases), 'point')}.")
 
 
 def check_value(name, label, partials, expected, hint):
@@ -132,7 +136,7 @@ def check_directional(name, grad_name, label, cases):
             hint = f"the rate is {label}(P)·u with u = v/|v|; is {grad_name} right at this point?"
         _fail(f"at P = {_fmt(point)} along v = {_fmt(v)} your {name} gives {_fmt(got)}; "
                              f"expected {_fmt(expected)} — {hint}")
-    print(f"✓ {name} matches the directional derivative in {len(cases)} cases.")
+    print(f"✓ {name} matches the directional derivative in {_count(len(cases), 'case')}.")
 
 
 def _step_hint(got, previous, expected, eta, grad_name, label):
@@ -168,7 +172,7 @@ def check_descent(name, grad_name, label, cases):
                 _fail(f"{what}: the first row should be x₀ = {_fmt(x0)} itself, not {_fmt(got)}.")
             hint = _step_hint(got, expected[k - 1], want, eta, grad_name, label)
             _fail(f"{what}: {_x(k)} is {_fmt(got)}; expected {_fmt(want)} — {hint}")
-    print(f"✓ {name} matches gradient descent in {len(cases)} runs.")
+    print(f"✓ {name} matches gradient descent in {_count(len(cases), 'run')}.")
 
 
 def _answer(converges_name, limit_name, n):
