@@ -56,7 +56,7 @@ def cli(debug):
                    "so --variants is raised to at least --copies).")
 @click.option("--canvas-math", type=click.Choice(["mathjax", "image"]), default="mathjax", show_default=True,
               help="Math in Canvas as \\( \\) (MathJax) or as Canvas equation images.")
-@click.option("--targets", default="anki,qti,moodle,worksheet", show_default=True,
+@click.option("--targets", default="anki,qti,moodle,worksheet,notebook", show_default=True,
               help="Comma-separated outputs to write.")
 @click.option("--typst-sources", is_flag=True, help="Also write the .typ sources next to the PDFs.")
 @click.option("--no-pdf", is_flag=True, help="Skip the PDFs (the HTML worksheets are still written).")

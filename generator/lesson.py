@@ -17,7 +17,7 @@ from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StringConstr
                       model_validator)
 
 from .errors import LessonError
-from .families import FAMILY_MODULES
+from .families import CODE_FORMS, FAMILY_MODULES
 
 MAX_BYTES = 1_000_000
 SCHEMA_VERSION = 1
@@ -195,6 +195,22 @@ class Exercise(Item):
     level: int = Field(ge=1, le=10)
 
 
+class CodingChallenge(Item):
+    """A quiz coding challenge: its problems become code cells in the Jupyter notebook, so each
+    family needs a code form there."""
+
+    @field_validator("problems")
+    @classmethod
+    def _has_code_form(cls, specs):
+        for spec in specs:
+            if spec.family not in CODE_FORMS:
+                raise ValueError(
+                    f"problem '{spec.id}' uses family '{spec.family}', which has no code form in the Jupyter "
+                    f"notebook, so it cannot be a coding challenge. Use one of {', '.join(CODE_FORMS)}, "
+                    "or move the problem to an exercise")
+        return specs
+
+
 class TrueFalse(Strict):
     id: ItemId
     statement: Text
@@ -224,7 +240,7 @@ class Resource(Strict):
 class Quiz(Strict):
     true_false: tuple[TrueFalse, ...] = ()
     conceptual: tuple[Item, ...] = ()
-    coding: tuple[Item, ...] = ()
+    coding: tuple[CodingChallenge, ...] = ()
     points: dict[Literal["true_false", "conceptual", "coding"], float] = Field(
         default_factory=lambda: {"true_false": 1, "conceptual": 2, "coding": 2})
 

@@ -16,7 +16,7 @@ from .generate import Generated, generate_all
 from .lesson import Lesson, discover, load_lesson
 from .plan import plan
 
-DEFAULT_TARGETS = ("anki", "qti", "moodle", "worksheet")
+DEFAULT_TARGETS = ("anki", "qti", "moodle", "worksheet", "notebook")
 
 
 @dataclass(frozen=True)
@@ -94,8 +94,8 @@ def workers(options: Options, problems: int) -> int:
 
 def prepare(paths, options: Options, only: str | None = None, progress=None) -> list[LessonBuild]:
     """Load, plan, generate and verify: everything except rendering and writing."""
-    if "worksheet" in options.targets and options.copies > options.variants:
-        raise GenError(f"{options.copies} worksheet copies need at least {options.copies} variants "
+    if {"worksheet", "notebook"} & set(options.targets) and options.copies > options.variants:
+        raise GenError(f"{options.copies} worksheet and notebook copies need at least {options.copies} variants "
                        f"(version k uses variant k), but variants is {options.variants}.",
                        fix=f"raise --variants to {options.copies} or lower --copies.")
     builds = []

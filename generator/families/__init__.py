@@ -22,6 +22,16 @@ FAMILY_MODULES: dict[str, tuple[str, str]] = {
 }
 
 
+# Families with a code form in the Jupyter notebook (targets/_codeforms.py FORMS holds the forms):
+# the only ones a coding challenge may use. Here, not there, so lesson validation needs no SymPy.
+CODE_FORMS: dict[str, str] = {
+    "gradient": "a Python function grad_f(x, y) returning ∇f",
+    "gradient_at_point": "grad_f(x, y) and the value ∇f(P)",
+    "directional_derivative": "a function returning the rate of change at any point along any direction",
+    "gradient_descent_step": "a loop descend(x0, eta, steps) and a convergence question",
+}
+
+
 def family_names() -> list[str]:
     return list(FAMILY_MODULES)
 

@@ -8,6 +8,7 @@ TARGETS = {
     "qti": "qti",            # canvas-qti.zip
     "moodle": "moodle",      # moodle.xml
     "worksheet": "worksheet",  # worksheet/answer-key/visual-notes PDF + HTML
+    "notebook": "notebook",  # notebook.ipynb + notebook-teacher.ipynb (Jupyter, nbgrader)
 }
 
 
