@@ -33,7 +33,19 @@ def _printable(value: str) -> str:
     return value
 
 
-Text = Annotated[str, StringConstraints(min_length=1, max_length=20_000), AfterValidator(_printable)]
+def _math_parses(value: str) -> str:
+    if "$" in value:
+        from .prose import ProseError, prose
+        try:
+            prose(value)
+        except ProseError as exc:
+            raise ValueError(f"{exc} (math in lesson text goes between $ signs in the formula language; "
+                             "see 'Math in lesson text' in README.md)") from None
+    return value
+
+
+Text = Annotated[str, StringConstraints(min_length=1, max_length=20_000), AfterValidator(_printable),
+                 AfterValidator(_math_parses)]
 ItemId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")]
 LessonId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 CLOZE = re.compile(r"\{\{c(\d+)::(.+?)\}\}", re.S)
@@ -229,6 +241,11 @@ class Cloze(Strict):
         if value is not None and not CLOZE.search(value):
             raise ValueError("a cloze needs at least one deletion like {{c1::partial derivatives}}; "
                              "without one Anki makes no card")
+        if value is not None:
+            for segment in re.split(r"\{\{c\d+::|\}\}", value):
+                if segment.replace("\\$", "").count("$") % 2:
+                    raise ValueError("math between $ signs must lie wholly inside or wholly outside a "
+                                     "{{c1::…}} deletion")
         return value
 
 

@@ -11,6 +11,7 @@ from sympy import Tuple
 
 from .mathfmt import plain, render
 from .output import MARKER
+from .prose import prose
 from .targets._content import answer_rich, option_rich
 
 
@@ -70,6 +71,11 @@ def problem_entry(g: Generated) -> dict:
     }
 
 
+def _text(prose_text):
+    """Lesson prose as readable text (its $…$ math in Unicode)."""
+    return None if prose_text is None else render(prose(prose_text), "text")
+
+
 def item_entries(lesson) -> list[dict]:
     out = []
     for section, items in (("exercises", lesson.exercises), ("true_false", lesson.quiz.true_false),
@@ -77,9 +83,9 @@ def item_entries(lesson) -> list[dict]:
         for item in items:
             entry = {"id": item.id, "section": section, "problems": [p.id for p in item.problems]}
             if section == "true_false":
-                entry.update(statement=item.statement, answer=item.answer, reason=item.reason)
+                entry.update(statement=_text(item.statement), answer=item.answer, reason=_text(item.reason))
             else:
-                entry.update(prompt=item.prompt, model_answer=item.model_answer,
+                entry.update(prompt=_text(item.prompt), model_answer=_text(item.model_answer),
                              level=getattr(item, "level", None))
             out.append(entry)
     return out

@@ -11,6 +11,7 @@ escaping the prose for that target.
 from __future__ import annotations
 
 import html
+import re
 from functools import lru_cache
 
 import sympy as sp
@@ -23,7 +24,9 @@ from sympy.printing.str import StrPrinter
 
 from .problem import Math, Vec
 
-_SUBSCRIPTS = {"₀": "0", "₁": "1", "₂": "2", "₃": "3"}
+# Unicode subscripts in symbol names ("x₀", "xₖ₊₁") and what they stand for.
+SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₒₓₕₖₗₘₙₚₛₜᵢⱼᵤᵥ", "0123456789+-=()aeoxhklmnpstijuv"))
+_SUBSCRIPT_RUN = re.compile("[" + "".join(SUBSCRIPTS) + "]+")
 
 # Symbol names drawn specially, per language. Anything else is a plain identifier.
 NOTATION = {
@@ -31,8 +34,10 @@ NOTATION = {
     "∇f(P)": {"tex": r"\nabla f(P)", "typst": "nabla f(P)"},
     "D_u f(P)": {"tex": r"D_{\hat{\mathbf{u}}} f(P)", "typst": "D_(hat(bold(u))) f(P)", "plain": "D_u f(P)"},
     "û": {"tex": r"\hat{\mathbf{u}}", "typst": "hat(bold(u))"},
+    "D_u f": {"tex": r"D_{\hat{\mathbf{u}}} f", "typst": "D_(hat(bold(u))) f", "plain": "D_u f"},
     "θ": {"tex": r"\theta", "typst": "theta"},
     "η": {"tex": r"\eta", "typst": "eta"},
+    "…": {"tex": r"\ldots", "typst": "...", "plain": "..."},
 }
 
 
@@ -41,10 +46,13 @@ def _name(name: str, lang: str) -> str:
         return NOTATION[name][lang]
     if lang == "plain":
         return name
-    # Generic names such as "∇f(x₁)" or "f(x₀)".
-    out = name
-    for sub, digit in _SUBSCRIPTS.items():
-        out = out.replace(sub, f"_{{{digit}}}" if lang == "tex" else f"_{digit}")
+    # Generic names such as "∇f(x₁)", "f(x₀)" or "xₖ₊₁".
+    def subscript(m):
+        run = "".join(SUBSCRIPTS[c] for c in m.group())
+        if lang == "tex":
+            return "_{" + run + "}"
+        return f"_{run}" if len(run) == 1 else f"_({run})"
+    out = _SUBSCRIPT_RUN.sub(subscript, name)
     if lang == "tex":
         return out.replace("∇", r"\nabla ")
     return out.replace("∇", "nabla ")
@@ -79,7 +87,8 @@ class TexPrinter(_Memo, LatexPrinter):
         self._memo = {}
 
     def _print_Symbol(self, expr, style="plain"):
-        return _name(expr.name, "tex") if not expr.name.isalpha() or expr.name in NOTATION else super()._print_Symbol(expr)
+        special = not expr.name.isalpha() or expr.name in NOTATION or _SUBSCRIPT_RUN.search(expr.name)
+        return _name(expr.name, "tex") if special else super()._print_Symbol(expr)
 
     def _print_Function(self, expr, exp=None):
         if isinstance(expr, AppliedUndef) and exp is None:
@@ -182,7 +191,7 @@ class TypstPrinter(Printer):
 
     def _print_Symbol(self, expr):
         name = _name(expr.name, "typst")
-        if len(name) > 1 and expr.name.isalpha() and expr.name not in NOTATION:
+        if len(name) > 1 and expr.name.isalpha() and expr.name not in NOTATION and not _SUBSCRIPT_RUN.search(expr.name):
             return f'"{name}"'
         return name
 
@@ -274,7 +283,7 @@ class TypstPrinter(Printer):
 
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-_TEXT_NAMES = {"D_u f(P)": "Dᵤ f(P)"}
+_TEXT_NAMES = {"D_u f(P)": "Dᵤ f(P)", "D_u f": "Dᵤ f"}
 
 
 class TextPrinter(TypstPrinter):
@@ -442,8 +451,55 @@ class MathMLPrinter(MathMLPresentationPrinter):
     def _print_Symbol(self, sym, style="plain"):
         if sym.name.isalpha() and len(sym.name) == 1:
             return super()._print_Symbol(sym, style)
+        return self._name(_TEXT_NAMES.get(sym.name, sym.name))
+
+    def _name(self, name: str):
+        """A symbol name as MathML structure: "∇f(P)" is ∇ then an italic f applied to P, "xₖ₊₁" a
+        subscript, "D_u f" a D with subscript û: never one upright multi-letter <mi>."""
+        row = self.dom.createElement("mrow")
+        i = 0
+        while i < len(name):
+            ch = name[i]
+            if ch in SUBSCRIPTS:
+                run = _SUBSCRIPT_RUN.match(name, i).group()
+                base = row.lastChild or self._mi("")
+                row.removeChild(base) if row.lastChild else None
+                sub = self.dom.createElement("msub")
+                sub.appendChild(base)
+                sub.appendChild(self._mi("".join(SUBSCRIPTS[c] for c in run)) if len(run) == 1
+                                else self._name("".join(SUBSCRIPTS[c] for c in run)))
+                row.appendChild(sub)
+                i += len(run)
+                continue
+            if name.startswith("Dᵤ", i):
+                sub = self.dom.createElement("msub")
+                sub.appendChild(self._mi("D"))
+                sub.appendChild(self._mi("û"))
+                row.appendChild(sub)
+                i += 2
+                continue
+            if ch.isalpha():
+                row.appendChild(self._mi(ch))
+            elif ch.isdigit():
+                mn = self.dom.createElement("mn")
+                mn.appendChild(self.dom.createTextNode(ch))
+                row.appendChild(mn)
+            elif ch != " ":
+                row.appendChild(self._mo(ch))
+            i += 1
+        return row
+
+    def _print_Rational(self, expr):
+        if expr.p >= 0 or expr.q != 1:
+            return super()._print_Rational(expr)
+        row = self.dom.createElement("mrow")       # a true minus sign, not "-2" inside one <mn>
+        row.appendChild(self._mo("\u2212"))
+        row.appendChild(super()._print_Rational(-expr))
+        return row
+
+    def _mi(self, text):
         mi = self.dom.createElement("mi")
-        mi.appendChild(self.dom.createTextNode(_name(sym.name, "plain").replace("D_u", "D\u1d64")))
+        mi.appendChild(self.dom.createTextNode(text))
         return mi
 
     def _print_BooleanTrue(self, expr):

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Protocol, Union
 
 import sympy as sp
+from sympy.printing.precedence import PRECEDENCE
 
 X, Y, Z = sp.symbols("x y z", real=True)
 VARIABLES = (X, Y, Z)
@@ -56,8 +57,13 @@ class Partial(_Shown):
     """∂f/∂v, the name of a partial derivative (args: the variable)."""
 
 
-class Dot(_Shown):
-    """a · b shown unevaluated."""
+class Dot(sp.Expr):
+    """a · b shown unevaluated; an expression, so h·(∇f·u) is an ordinary product."""
+    is_commutative = True
+    precedence = PRECEDENCE["Add"]          # printed in parentheses inside a product
+
+    def __new__(cls, *args):
+        return super().__new__(cls, *[sp.sympify(a) for a in args])
 
 
 # Names that printers draw specially (see mathfmt.NOTATION).

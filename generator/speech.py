@@ -33,7 +33,7 @@ from functools import lru_cache
 import sympy as sp
 from sympy.printing.printer import Printer
 
-from .mathfmt import _Memo
+from .mathfmt import SUBSCRIPTS, _Memo
 from .problem import GRAD_F_AT_P, Equals, Math, Pt, Vec
 
 # Names printers draw specially (mathfmt.NOTATION), and the arrow labels of the plots, spoken.
@@ -41,14 +41,17 @@ SPOKEN_NAMES = {
     "∇f": "the gradient of f",
     "∇f(P)": "the gradient of f at P",
     "D_u f(P)": "the directional derivative of f at P along u hat",
+    "D_u f": "the directional derivative of f along u hat",
+    "…": "and so on",
     "û": "u hat",
     "−û": "minus u hat",
     "θ": "theta",
     "η": "eta",
 }
 
-_SUBSCRIPT_DIGITS = {chr(0x2080 + d): str(d) for d in range(10)}
+_SUBSCRIPT_DIGITS = dict(SUBSCRIPTS)      # "₀" → "0", "ₖ" → "k", "₊" → "+", …
 _SUB = "[" + "".join(_SUBSCRIPT_DIGITS) + "]+"
+_SPOKEN_SUB = {"+": " plus ", "-": " minus ", "=": " equals ", "(": "", ")": ""}
 _LETTER = r"[A-Za-z\u0370-\u03ff]"
 
 
@@ -65,7 +68,8 @@ def spell_name(name: str) -> str:
     if m := re.fullmatch(rf"({_LETTER})\((.+)\)", name):
         return f"{spell_name(m[1])} of {_and(spell_name(a.strip()) for a in m[2].split(','))}"
     if m := re.fullmatch(rf"({_LETTER})({_SUB})", name):
-        return f"{spell_name(m[1])} sub " + "".join(_SUBSCRIPT_DIGITS[c] for c in m[2])
+        sub = "".join(_SPOKEN_SUB.get(_SUBSCRIPT_DIGITS[c], _SUBSCRIPT_DIGITS[c]) for c in m[2])
+        return f"{spell_name(m[1])} sub {sub}"
     if re.fullmatch(r"[A-Za-z]+", name):
         return name
     if re.fullmatch(r"[\u0370-\u03ff]", name):
@@ -75,6 +79,8 @@ def spell_name(name: str) -> str:
 
 def _and(words) -> str:
     words = list(words)
+    if len(words) > 1 and words[-1] == SPOKEN_NAMES["…"]:      # "x, y and so on", not "and and so on"
+        return ", ".join(words[:-1]) + " " + words[-1]
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 

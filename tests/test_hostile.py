@@ -30,23 +30,28 @@ HOSTILE = [
 ]
 
 
+def typed(text: str) -> str:
+    """How a teacher writes the text in a lesson: a literal $ is \\$ ($…$ is math)."""
+    return text.replace("$", "\\$")
+
+
 @pytest.fixture(scope="module")
 def hostile_build(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("hostile")
     data = yaml.safe_load((LESSONS / "lesson-1.2.32.yaml").read_text("utf-8"))
     data["id"] = "hostile"
     data["title"] = "Hostile & <odd> # title"
-    data["objectives"][0] = {"text": HOSTILE[0], "model_answer": HOSTILE[1]}
+    data["objectives"][0] = {"text": typed(HOSTILE[0]), "model_answer": typed(HOSTILE[1])}
     conceptual = [e for e in data["exercises"] if "model_answer" in e]
     for i, text in enumerate(HOSTILE):
         target = conceptual[i % len(conceptual)]
         if i < len(conceptual):
-            target["prompt"] = text
+            target["prompt"] = typed(text)
         else:
-            target["model_answer"] = text
+            target["model_answer"] = typed(text)
     for tf, text in zip(data["quiz"]["true_false"], HOSTILE[5:9]):
-        tf["statement"] = text
-        tf["reason"] = text
+        tf["statement"] = typed(text)
+        tf["reason"] = typed(text)
     path = tmp / "hostile.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
     out = tmp / "out"

@@ -7,11 +7,17 @@ import re
 
 from ..generate import Generated
 from ..mathfmt import render, tex
+from ..prose import prose
 from ..problem import Part, Problem, Vec, rich
 
 
 def esc(text: str) -> str:
     return html.escape(text, quote=True)
+
+
+def lesson_html(text: str) -> str:
+    """Lesson prose (with $…$ math) as HTML with MathJax math, for Anki and the LMSs."""
+    return render(prose(text), "html")
 
 
 def strip_tags(text: str) -> str:

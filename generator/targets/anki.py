@@ -27,7 +27,7 @@ import genanki
 from ..figures import figure_name, render_png
 from ..mathfmt import render as render_rich
 from ..resources import template_dir
-from ._content import answer_html, esc, mistakes_html, prompt_html, solution_html, source_text
+from ._content import answer_html, esc, lesson_html, mistakes_html, prompt_html, solution_html, source_text
 
 TEMPLATES = template_dir("anki")
 
@@ -78,23 +78,24 @@ CLOZE_OPEN = re.compile(r"\{\{c\d+::")
 
 
 def cloze_html(text: str) -> str:
-    """Escape lesson text for a Cloze field, keeping the deletions and separating a `}}` that
-    belongs to math inside a deletion, which would otherwise end the deletion early."""
+    """Lesson text for a Cloze field: prose and $…$ math as HTML and MathJax, keeping the
+    deletions and separating a `}}` that belongs to math inside a deletion, which would otherwise
+    end the deletion early."""
     out, pos = [], 0
     for m in CLOZE_OPEN.finditer(text):
         if m.start() < pos:
             continue
-        out.append(html.escape(text[pos:m.start()], quote=False))
+        out.append(lesson_html(text[pos:m.start()]))
         depth, i = 0, m.end()
         while i < len(text):
             if text.startswith("}}", i) and depth == 0:
                 break
             depth += {"{": 1, "}": -1}.get(text[i], 0)
             i += 1
-        body = html.escape(text[m.end():i], quote=False).replace("}}", "} }")
+        body = re.sub(r"\}(?=\})", "} ", lesson_html(text[m.end():i]))
         out.append(m.group(0) + body + "}}")
         pos = i + 2
-    out.append(html.escape(text[pos:], quote=False))
+    out.append(lesson_html(text[pos:]))
     return "".join(out)
 
 
@@ -129,7 +130,7 @@ def render(lb, options) -> dict[str, bytes]:
         if objective.model_answer is None:
             continue        # an objective without an answer would make a card that repeats itself
         decks["Concepts"].add_note(genanki.Note(
-            concept_m, [esc(objective.text), esc(objective.model_answer),
+            concept_m, [lesson_html(objective.text), lesson_html(objective.model_answer),
                         esc(f"Lesson {lesson.number}: learning objective {i + 1}"), ""],
             tags=base_tags + ["objective"], guid=guid(lesson.id, "objective", i)))
 
@@ -139,12 +140,13 @@ def render(lb, options) -> dict[str, bytes]:
     for item, deck, level_tag in items:
         if item.model_answer:
             decks["Concepts" if deck == "Practice" else "Quiz"].add_note(genanki.Note(
-                concept_m, [esc(item.prompt), esc(item.model_answer), esc(f"Lesson {lesson.number}, {item.id}"), ""],
+                concept_m, [lesson_html(item.prompt), lesson_html(item.model_answer),
+                            esc(f"Lesson {lesson.number}, {item.id}"), ""],
                 tags=base_tags + _tags(level_tag, f"exercise::{item.id}", "conceptual"),
                 guid=guid(lesson.id, item.id, "concept")))
     for tf in lesson.quiz.true_false:
         decks["Quiz"].add_note(genanki.Note(
-            truefalse_m, [esc(tf.statement), "True" if tf.answer else "False", esc(tf.reason),
+            truefalse_m, [lesson_html(tf.statement), "True" if tf.answer else "False", lesson_html(tf.reason),
                           esc(f"Lesson {lesson.number}, quiz {tf.id}"), ""],
             tags=base_tags + _tags("quiz::true_false", f"exercise::{tf.id}"), guid=guid(lesson.id, tf.id, "statement")))
 

@@ -12,7 +12,7 @@ from lxml import etree
 
 from ..figures import render_png
 
-from ._content import esc
+from ._content import esc, lesson_html
 from ._xml import ident, sub, tostring
 from .lms import Essay, Pool, Statement, cloze_weight, figure_html, figures, layout, question, quiz_parts  # noqa: F401 (figures: prefetch hook)
 from .typed import exact_text
@@ -144,12 +144,12 @@ BODIES = {"numerical": _numerical, "cloze": _cloze, "true_false": _truefalse, "m
 
 
 def essay(root, name, prompt, model_answer, grade, idnumber):
-    q = base(root, "essay", name, f"<p>{esc(prompt)}</p>", "", grade, idnumber)
+    q = base(root, "essay", name, f"<p>{lesson_html(prompt)}</p>", "", grade, idnumber)
     sub(q, "responseformat", "editor")
     sub(q, "responserequired", "1")
     sub(q, "responsefieldlines", "10")
     sub(q, "attachments", "0")
-    text(q, "graderinfo", f"<p>Model answer: {esc(model_answer)}</p>")
+    text(q, "graderinfo", f"<p>Model answer: {lesson_html(model_answer)}</p>")
     text(q, "responsetemplate", "")
 
 
@@ -166,9 +166,9 @@ def render(lb, options) -> dict[str, bytes]:
     for e in (p for p in parts if isinstance(p, Essay)):
         essay(root, e.label, e.prompt, e.model_answer, e.points, ident(*e.key, prefix="gen-"))
     for tf in (p for p in parts if isinstance(p, Statement)):
-        q = base(root, "truefalse", tf.label, f"<p>{esc(tf.statement)}</p>", f"<p>{esc(tf.reason)}</p>",
+        q = base(root, "truefalse", tf.label, f"<p>{lesson_html(tf.statement)}</p>", f"<p>{lesson_html(tf.reason)}</p>",
                  tf.points, ident(*tf.key, prefix="gen-"))
         for value in ("true", "false"):
             right = (value == "true") == tf.answer
-            answer(q, "100" if right else "0", value, esc(tf.reason), fmt="moodle_auto_format")
+            answer(q, "100" if right else "0", value, lesson_html(tf.reason), fmt="moodle_auto_format")
     return {"moodle.xml": tostring(root)}

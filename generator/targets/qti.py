@@ -15,7 +15,7 @@ from urllib.parse import quote
 from lxml import etree
 
 from ..figures import render_png
-from ._content import esc, strip_tags
+from ._content import esc, lesson_html, strip_tags
 from ._xml import ident, points, sub, tostring
 from .anki import zip_bytes
 from .lms import Essay, Statement, figure_html, figures, layout, question, quiz_parts  # noqa: F401 (figures: prefetch hook)
@@ -185,18 +185,18 @@ class _Writer:
         item = sub(parent, "item", ident=ident(*e.key), title=e.label)
         self.metadata(item, "essay_question", e.points)
         pres = sub(item, "presentation")
-        self.mattext(pres, f"<p>{esc(e.prompt)}</p>")
+        self.mattext(pres, f"<p>{lesson_html(e.prompt)}</p>")
         sub(sub(sub(pres, "response_str", ident="response1", rcardinality="Single"), "render_fib"),
             "response_label", ident="answer1", rshuffle="No")
         self.resprocessing(item)
-        self.feedback(item, "general_fb", f"<p>Model answer: {esc(e.model_answer)}</p>")
+        self.feedback(item, "general_fb", f"<p>Model answer: {lesson_html(e.model_answer)}</p>")
 
     def statement_item(self, parent, tf):
         item = sub(parent, "item", ident=ident(*tf.key), title=tf.label)
         ids = [ident(*tf.key, v, prefix="a") for v in ("true", "false")]
         self.metadata(item, "true_false_question", tf.points, ",".join(ids))
         pres = sub(item, "presentation")
-        self.mattext(pres, f"<p>{esc(tf.statement)}</p>")
+        self.mattext(pres, f"<p>{lesson_html(tf.statement)}</p>")
         rc = sub(sub(pres, "response_lid", ident="response1", rcardinality="Single"), "render_choice")
         for aid, text in zip(ids, ("True", "False")):
             self.mattext(sub(rc, "response_label", ident=aid), text)
@@ -204,7 +204,7 @@ class _Writer:
         cond = sub(rp, "respcondition", continue_="No")
         sub(sub(cond, "conditionvar"), "varequal", ids[0 if tf.answer else 1], respident="response1")
         sub(cond, "setvar", "100", action="Set", varname="SCORE")
-        self.feedback(item, "general_fb", f"<p>{'True' if tf.answer else 'False'}: {esc(tf.reason)}</p>")
+        self.feedback(item, "general_fb", f"<p>{'True' if tf.answer else 'False'}: {lesson_html(tf.reason)}</p>")
 
 
 def assessment_xml(lb, options, assessment_id) -> tuple[bytes, float, dict]:

@@ -19,6 +19,7 @@ from markupsafe import Markup
 from ..figures import alt_text, figure_name, render_png
 from ..mathfmt import render as render_rich, typst_text
 from ..mathparse import parse_formula
+from ..prose import prose
 from ..problem import GRAD_F_AT_P, P_SYM, Equals, Norm, Pt, Vec, X, Y, rich
 from ..resources import template_dir
 from ._content import answer_rich
@@ -128,8 +129,10 @@ def environment(lang: str) -> jinja2.Environment:
         env.filters["t"] = typst_text
         env.filters["t_str"] = lambda s: typst_text(s)[1:-1]
         env.filters["rich"] = lambda r: render_rich(r, "typst")
+        env.filters["prose"] = lambda s: render_rich(prose(s), "typst")
     else:
         env.filters["rich"] = lambda r: Markup(render_rich(r, "mathml"))
+        env.filters["prose"] = lambda s: Markup(render_rich(prose(s), "mathml"))
     return env
 
 
