@@ -66,11 +66,10 @@ def figure_name(spec, prefix="fig") -> str:
     return f"{prefix}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.png"
 
 
-def alt_text(spec) -> str:
-    arrows = ", ".join(label for label, _ in spec.get("arrows", ()))
-    readable = sp.sstr(spec["function"]).replace("**", "^").replace("*", " ")
-    return (f"Contour plot of f = {readable} around P = {tuple(spec['point'])}, with the "
-            f"gradient field, the level curve through P, and arrows for {arrows}.")
+def alt_text(spec, *, blank=False) -> str:
+    """What the plot shows, in words a screen reader speaks (speech.describe_plot)."""
+    from .speech import describe_plot
+    return describe_plot(spec, blank=blank)
 
 
 _CACHE: dict[tuple, bytes] = {}

@@ -449,36 +449,46 @@ _REGIONS = [["lower left", "bottom", "lower right"], ["left", "centre", "right"]
             ["upper left", "top", "upper right"]]
 
 
-def _field_sentence(f, x, y, P) -> str:
+def _field_sentence(spec) -> str:
     """What the field arrows show: the gradient's direction everywhere, longer where f changes
-    faster, where on the plot they are longest and shortest, and where they vanish (on the
-    11 × 11 grid figures.py draws, 2.5 units either side of P)."""
+    faster, where in the window figures.py draws they are longest and shortest, and where they
+    vanish (the critical point figures.py keeps in view)."""
+    from . import figures
     from .verify import float_function      # cheaper than lambdify for 121 points
+    f, (x, y) = spec["function"], spec["variables"]
     gx, gy = sp.diff(f, x), sp.diff(f, y)
     head = ("Field arrows on a grid point in the gradient's direction, across the contour lines, and are "
             "longer where f changes faster")
     if not (gx.free_symbols | gy.free_symbols) & {x, y}:
         return head + "; here they all have the same length, because the gradient is the same everywhere."
     fx, fy = float_function(gx, (x, y)), float_function(gy, (x, y))
-    px, py = (float(c) for c in P)
-    offsets = [k / 2 - 2.5 for k in range(11)]
-    size = {(dx, dy): math.hypot(fx(px + dx, py + dy), fy(px + dx, py + dy)) for dx in offsets for dy in offsets}
+    x0, x1, y0, y1 = figures.plot_window(spec)
+    cx, cy, hx, hy = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) / 2, (y1 - y0) / 2
+    size = {}
+    for i in range(11):
+        for j in range(11):
+            u, v = i / 5 - 1, j / 5 - 1                 # the window as [-1, 1]²
+            try:
+                size[(u, v)] = math.hypot(fx(cx + u * hx, cy + v * hy), fy(cx + u * hx, cy + v * hy))
+            except (ValueError, OverflowError, ZeroDivisionError):
+                continue
     lo, hi = min(size.values()), max(size.values())
     if hi - lo <= 0.05 * hi:
         return head + "; here they are all about the same length."
     longest = [c for c, v in size.items() if v >= hi * (1 - 1e-9)]
-    zeros = [c for c, v in size.items() if v <= hi * 1e-12]
-    if len(zeros) == 1:
-        # The gradient vanishes on the grid (a critical point): name the point, exactly, because
-        # the grid's coordinates are P's integers plus multiples of one half.
-        (dx, dy), = zeros
-        spot = Pt(*(sp.Integer(round(2 * v)) / 2 for v in (px + dx, py + dy)))
-        where = "at P" if spot == Pt(*P) else f"at {speak(spot)}"
-        far = _where(longest)
-        if far != "all around the edges" and math.dist(_centre(longest), (dx, dy)) < 1.5:
-            return f"{head}: longest close around the point where they shrink to nothing, {where}."
-        return f"{head}: longest {far}, shrinking to nothing {where}."
     shortest = [c for c, v in size.items() if v <= lo + hi * 1e-9]
+    P = tuple(float(c) for c in spec["point"])
+    if math.hypot(fx(*P), fy(*P)) <= hi * 1e-12:
+        critical = P
+    else:
+        critical = figures._critical_point(figures._Numeric(spec), P)
+    if critical is not None and x0 <= critical[0] <= x1 and y0 <= critical[1] <= y1:
+        spot = Pt(*(sp.nsimplify(round(float(c), 2)) for c in critical))
+        where = "at P" if spot == Pt(*spec["point"]) else f"at {speak(spot)}"
+        near = ((critical[0] - cx) / hx, (critical[1] - cy) / hy)
+        if _where(longest) != "all around the edges" and math.dist(_centre(longest), near) < 0.6:
+            return f"{head}: longest close around the point where they shrink to nothing, {where}."
+        return f"{head}: longest {_where(longest)}, shrinking to nothing {where}."
     return f"{head}: longest {_where(longest)} and shortest {_where(shortest)}."
 
 
@@ -487,13 +497,13 @@ def _centre(cells) -> tuple[float, float]:
 
 
 def _where(cells) -> str:
-    """Where on the plot a set of grid offsets from P lies, in words ("toward the upper left")."""
+    """Where in the window a set of grid cells lies, in words ("toward the upper left")."""
     dx, dy = _centre(cells)
     spread = max(math.dist(c, (dx, dy)) for c in cells)
-    if abs(dx) < 0.85 and abs(dy) < 0.85 and spread > 1.5:
+    if abs(dx) < 0.34 and abs(dy) < 0.34 and spread > 0.6:
         return "all around the edges"
-    region = _REGIONS[(dy > -0.85) + (dy > 0.85)][(dx > -0.85) + (dx > 0.85)]
-    return "in the centre, near P" if region == "centre" else f"toward the {region}"
+    region = _REGIONS[(dy > -0.34) + (dy > 0.34)][(dx > -0.34) + (dx > 0.34)]
+    return "in the centre" if region == "centre" else f"toward the {region}"
 
 
 def describe_plot(spec, *, blank: bool = False) -> str:
@@ -524,7 +534,7 @@ def _describe(spec, blank) -> str:
     at_p = dict(zip((x, y), P))
     g = Vec(*[sp.diff(f, v).xreplace(at_p) for v in (x, y)])
     level = speak(f.xreplace(at_p))
-    sentences = [f"Contour plot of {function} around P, {point}.", _field_sentence(f, x, y, P)]
+    sentences = [f"Contour plot of {function} around P, {point}.", _field_sentence(spec)]
     arrows = [(label, Vec(*v)) for label, v in spec.get("arrows", ())]
     if all(c == 0 for c in g):
         sentences.append(f"The gradient is zero at P, a critical point, so no gradient arrow starts there; "

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import genanki
 
-from ..figures import figure_name, render_png
+from ..figures import alt_text, figure_name, render_png
 from ..mathfmt import render as render_rich
 from ..resources import template_dir
 from ._content import answer_html, esc, lesson_html, mistakes_html, prompt_html, solution_html, source_text
@@ -170,7 +170,7 @@ def render(lb, options) -> dict[str, bytes]:
         if p.figure is not None:
             name = f"gen_{lesson.id}_" + figure_name(p.figure)
             media.setdefault(name, render_png(p.figure))
-            figure = f'<img src="{esc(name)}" alt="gradient field plot">'
+            figure = f'<img src="{esc(name)}" alt="{esc(alt_text(p.figure))}">'
         decks[deck].add_note(genanki.Note(
             problem_m, [prompt_html(p), answer_html(p), solution_html(p), mistakes_html(p), figure, source, ""],
             tags=tags, guid=guid(*identity)))
