@@ -2,8 +2,12 @@
 P and labelled arrows at P. Deterministic bytes; readable in black-and-white print."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
+import os
+import shutil
+import tempfile
 
 import sympy as sp
 
@@ -11,11 +15,32 @@ STYLES = ["-", "--", "-.", ":"]
 
 
 def _pyplot():
+    import sys
+    if "matplotlib.pyplot" not in sys.modules:
+        with _private_config():
+            import matplotlib
+            matplotlib.use("Agg")
+            import matplotlib.pyplot      # noqa: F401  (builds the font cache, in the private folder)
     import matplotlib
-    matplotlib.use("Agg")
     matplotlib.rcParams.update({"svg.hashsalt": "gen", "font.size": 9, "path.simplify": True})
     import matplotlib.pyplot as plt
     return plt
+
+
+@contextlib.contextmanager
+def _private_config():
+    """Matplotlib writes a font cache into ~/.config or ~/.cache at import; give it a temporary
+    folder instead (unless the user chose one with MPLCONFIGDIR), and remove it afterwards."""
+    if os.environ.get("MPLCONFIGDIR"):
+        yield
+        return
+    folder = tempfile.mkdtemp(prefix="gen-matplotlib-")
+    os.environ["MPLCONFIGDIR"] = folder
+    try:
+        yield
+    finally:
+        del os.environ["MPLCONFIGDIR"]
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def warm_up() -> None:
