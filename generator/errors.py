@@ -104,7 +104,12 @@ _OS_ERRORS = {
 
 
 def environment_error(exc: BaseException) -> GenError | None:
-    """One place that turns the file system's refusals into exit-2 messages; None if it is not one."""
+    """One place that turns the machine's refusals (the file system's, a worker killed from
+    outside) into exit-2 messages; None if it is not one."""
+    from concurrent.futures.process import BrokenProcessPool
+    if isinstance(exc, BrokenProcessPool):
+        return EnvironmentProblem("a worker process died while building (killed from outside, often by the "
+                                  "out-of-memory killer).", fix="free some memory or use fewer --jobs, and retry.")
     if not isinstance(exc, OSError) or exc.errno not in _OS_ERRORS:
         return None
     what, fix = _OS_ERRORS[exc.errno]

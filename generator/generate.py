@@ -196,7 +196,7 @@ def generate_all(slots: list[Slot], global_seed: int, jobs: int = 1, progress=No
     if jobs > 1:
         from .workers import worker_pool
         with worker_pool(jobs) as pool:
-            return _resolve(slots, pool.imap(_draw_and_check, tasks, chunksize=8), global_seed, progress, locate)
+            return _resolve(slots, pool.map(_draw_and_check, tasks, chunksize=8), global_seed, progress, locate)
     return _resolve(slots, map(_draw_and_check, tasks), global_seed, progress, locate)
 
 

@@ -178,9 +178,9 @@ def render_all(builds: list[LessonBuild], options: Options) -> tuple[dict[str, b
             # Round 1: manifest entries and plots, in parallel. Round 2 forks after the plots are in
             # the parent's cache, so every target worker inherits them.
             with worker_pool(jobs) as pool:
-                pending = pool.map_async(_run, first, chunksize=1)
+                pending = pool.map(_run, first)           # submitted now, collected below
                 figures.prefetch(requests, pool.map)
-                results = pending.get()
+                results = list(pending)
             for (kind, _, _), result in zip(first, results):
                 if kind == "questions":
                     lms._QUESTIONS.update(result)
@@ -188,9 +188,9 @@ def render_all(builds: list[LessonBuild], options: Options) -> tuple[dict[str, b
             # compiles a PDF after the parent has done so can deadlock. PDFs stay in this process.
             forked = [t for t in second if "worksheet" not in t[2]]
             with worker_pool(jobs) as pool:
-                pending = pool.map_async(_run, forked, chunksize=1)
+                pending = pool.map(_run, forked)
                 here = {t: _run(t) for t in second if "worksheet" in t[2]}
-                done = dict(zip(forked, pending.get()))
+                done = dict(zip(forked, pending))
             results += [here[t] if t in here else done[t] for t in second]
         else:
             results = [_run(t) for t in first + second]

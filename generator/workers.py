@@ -7,7 +7,8 @@ output would hang too. Three layers:
 - the kernel: each worker asks Linux (prctl PR_SET_PDEATHSIG) for SIGKILL when its parent dies,
   which covers SIGKILL of the parent and any crash;
 - the parent: on SIGTERM/SIGINT/SIGHUP the CLI raises an exception (see `stop_on_signals`), and
-  leaving `worker_pool` on an exception terminates and reaps the workers;
+  leaving `worker_pool` on an exception terminates and reaps the workers; a worker that dies
+  under it is reported (BrokenProcessPool), never waited for;
 - the workers ignore SIGINT (a Ctrl-C reaches the whole process group; the parent decides) and
   keep the default SIGTERM, which is how the pool stops them.
 """
@@ -56,13 +57,23 @@ def _die_with_parent(parent: int) -> None:
 
 @contextmanager
 def worker_pool(jobs: int):
-    """A fork pool of `jobs` workers, terminated and reaped however the block is left."""
-    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_die_with_parent, initargs=(os.getpid(),))
+    """A fork pool of `jobs` workers (a ProcessPoolExecutor: unlike multiprocessing.Pool it
+    reports a worker killed from outside, e.g. by the out-of-memory killer, instead of waiting
+    for it forever). Left on an exception, its workers are killed and reaped at once."""
+    from concurrent.futures import ProcessPoolExecutor
+    pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_die_with_parent, initargs=(os.getpid(),))
     try:
         yield pool
-    finally:
-        pool.terminate()
-        pool.join()
+    except BaseException:
+        processes = list(getattr(pool, "_processes", {}).values())   # no public way to stop running tasks
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join()
+        raise
+    pool.shutdown(wait=True)
 
 
 @contextmanager
