@@ -25,6 +25,7 @@ DUPLICATE_DRAWS = 200        # draws a variant may spend looking for a problem i
 DUPLICATE_DRAWS_PER_KNOWN = 3   # … plus this many per distinct problem already in the pool (coupon collector)
 MAX_DUPLICATE_DRAWS = 2000
 VECTOR_FIELDS = ("point", "direction")   # fixed fields that live in the variables' space
+MAX_COORDINATE = 1000        # a fixed point or direction beyond this is a typo, and plots of it degenerate
 VARIABLE_NAMES = ("x", "y", "z")
 
 
@@ -127,6 +128,9 @@ def check_fixed(fixed, params) -> None:
                 f"the fixed {key} {tuple(value)} has {len(value)} coordinates, but the problem has "
                 f"{len(names)} variables ({', '.join(names)}).", field=f"fixed.{key}",
                 fix=f"give {len(names)} numbers, or set params.variables to {len(value)}.")
+        if value is not None and max(map(abs, value)) > MAX_COORDINATE:
+            raise GenerationError(f"the fixed {key} {tuple(value)} has a coordinate beyond ±{MAX_COORDINATE}.",
+                                  field=f"fixed.{key}", fix="use numbers a student can work with.")
     if fixed.get("function") is None:
         return
     try:

@@ -138,7 +138,11 @@ class _Builder:
                                f"use one of {', '.join(FUNCTIONS)}")
         if len(node.args) != 1:
             raise FormulaError(f"{node.func.id} takes one argument")
-        return FUNCTIONS[node.func.id](self.build(node.args[0]))
+        argument = self.build(node.args[0])
+        # SymPy evaluates exp(n*log(m)) to m**n exactly: bound it before it is built.
+        if node.func.id == "exp" and argument.is_number and _value(argument).real > math.log(MAX_CONSTANT):
+            raise FormulaError(f"'{ast.unparse(node)}' is beyond {MAX_CONSTANT:.0e}; keep the constants of a formula small")
+        return FUNCTIONS[node.func.id](argument)
 
 
 def _value(expr) -> complex:
@@ -150,6 +154,9 @@ def _bounded(expr, node):
     """Refuse a step whose numbers left the bounds, before the next step builds on them."""
     if expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
         raise FormulaError(f"'{ast.unparse(node)}' is undefined (infinite or not a number)")
+    for power in expr.atoms(sp.Pow):     # SymPy combines (x**12)**12 into x**144, exp(k*log(x)) into x**k
+        if power.exp.is_number and abs(_value(power.exp)) > MAX_POWER:
+            raise FormulaError(f"'{ast.unparse(node)}' makes the power {power}, whose exponent is outside ±{MAX_POWER}")
     for number in expr.atoms(sp.Rational):
         if abs(number.p) > MAX_CONSTANT or number.q > MAX_CONSTANT:
             raise FormulaError(f"'{ast.unparse(node)}' builds a number beyond {MAX_CONSTANT:.0e}; "

@@ -82,7 +82,8 @@ def stop_on_signals(signals=(signal.SIGTERM, signal.SIGHUP)):
     terminated, staging folders removed) before gen exits."""
     def handler(signum, frame):
         raise Stopped(signum)
-    previous = {s: signal.signal(s, handler) for s in signals}
+    # A signal the caller chose to ignore stays ignored (`nohup gen build` must survive a hangup).
+    previous = {s: signal.signal(s, handler) for s in signals if signal.getsignal(s) is not signal.SIG_IGN}
     try:
         yield
     finally:
