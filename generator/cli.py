@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .errors import GenError
+from .errors import GenError, printable
 from .resources import example_lessons, shipped
 
 LOCAL_LESSONS = Path("lesson_data")
@@ -40,42 +40,39 @@ def cli(debug):
     """
 
 
-@cli.command()
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=42, show_default=True,
-              help="Global seed; the same seed gives the same bytes.")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("build"), show_default=True,
-              help="Output folder (replaced atomically; refused if it exists and is not a gen build).")
-@click.option("--lesson", "only", default=None, help="Build only the lesson with this id.")
-@lessons_option
-@click.option("--variants", type=click.IntRange(1, 5000), default=30, show_default=True,
-              help="Randomized variants per computational problem (the size of each LMS question pool).")
-@click.option("--anki-variants", type=click.IntRange(0, 100), default=3, show_default=True,
-              help="Of those, how many go into the Anki deck.")
-@click.option("--copies", type=click.IntRange(1, 200), default=1, show_default=True,
-              help="Worksheet versions, each with its own version code (version k uses variant k, "
-                   "so --variants is raised to at least --copies).")
-@click.option("--canvas-math", type=click.Choice(["mathjax", "image"]), default="mathjax", show_default=True,
-              help="Math in Canvas as \\( \\) (MathJax) or as Canvas equation images.")
-@click.option("--targets", default="anki,qti,moodle,worksheet,notebook", show_default=True,
-              help="Comma-separated outputs to write.")
-@click.option("--typst-sources", is_flag=True, help="Also write the .typ sources next to the PDFs.")
-@click.option("--no-pdf", is_flag=True, help="Skip the PDFs (the HTML worksheets are still written).")
-@click.option("--lms-figures", is_flag=True,
-              help="Embed the gradient-field plots in Canvas and Moodle feedback (one plot per variant; slower).")
-@click.option("--jobs", type=click.IntRange(0, 64), default=0, show_default=True,
-              help="Worker processes; 0 = one per core for large builds, 1 for small ones. "
-                   "The output is byte-identical for any value.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress and no summary.")
-def build(seed, out, only, lessons, variants, anki_variants, copies, canvas_math, targets, typst_sources,
-          no_pdf, lms_figures, jobs, quiet):
-    """Build every lesson into OUT: Anki deck, Canvas QTI, Moodle XML, worksheets, manifest.
+def content_options(command):
+    """The options that decide what a build contains; `build` and `validate` share them, so a
+    validation checks exactly what the same build would make."""
+    options = [
+        click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=42, show_default=True,
+                     help="Global seed; the same seed gives the same bytes."),
+        click.option("--variants", type=click.IntRange(1, 5000), default=30, show_default=True,
+                     help="Randomized variants per computational problem (the size of each LMS question pool)."),
+        click.option("--anki-variants", type=click.IntRange(0, 100), default=3, show_default=True,
+                     help="Of those, how many go into the Anki deck."),
+        click.option("--copies", type=click.IntRange(1, 200), default=1, show_default=True,
+                     help="Worksheet versions, each with its own version code (version k uses variant k, "
+                          "so --variants is raised to at least --copies)."),
+        click.option("--canvas-math", type=click.Choice(["mathjax", "image"]), default="mathjax", show_default=True,
+                     help="Math in Canvas as \\( \\) (MathJax) or as Canvas equation images."),
+        click.option("--targets", default="anki,qti,moodle,worksheet,notebook", show_default=True,
+                     help="Comma-separated outputs to write."),
+        click.option("--typst-sources", is_flag=True, help="Also write the .typ sources next to the PDFs."),
+        click.option("--no-pdf", is_flag=True, help="Skip the PDFs (the HTML worksheets are still written)."),
+        click.option("--lms-figures", is_flag=True,
+                     help="Embed the gradient-field plots in Canvas and Moodle feedback (one plot per variant; slower)."),
+        click.option("--jobs", type=click.IntRange(0, 64), default=0, show_default=True,
+                     help="Worker processes; 0 = one per core for large builds, 1 for small ones. "
+                          "The output is byte-identical for any value."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
 
-    \b
-    Example:
-      gen build --seed 42
-      gen build --seed 7 --variants 60 --copies 30 --out build-class
-    """
-    from .pipeline import Options, build as run_build, source_date_epoch
+
+def make_options(seed, variants, anki_variants, copies, canvas_math, targets, typst_sources, no_pdf,
+                 lms_figures, jobs):
+    from .pipeline import Options, source_date_epoch
     from .targets import TARGETS
     chosen = tuple(t.strip() for t in targets.split(",") if t.strip())
     unknown = [t for t in chosen if t not in TARGETS]
@@ -83,21 +80,66 @@ def build(seed, out, only, lessons, variants, anki_variants, copies, canvas_math
         raise click.BadParameter(f"unknown target(s) {unknown}; choose from {', '.join(TARGETS)}.",
                                  param_hint="--targets")
     variants = max(variants, copies)
-    options = Options(seed=seed, variants=variants, anki_variants=min(anki_variants, variants), copies=copies,
-                      canvas_math=canvas_math, targets=chosen, jobs=jobs, write_typst=typst_sources, pdf=not no_pdf,
-                      lms_figures=lms_figures,
-                      epoch_override=source_date_epoch())
+    return Options(seed=seed, variants=variants, anki_variants=min(anki_variants, variants), copies=copies,
+                   canvas_math=canvas_math, targets=chosen, jobs=jobs, write_typst=typst_sources, pdf=not no_pdf,
+                   lms_figures=lms_figures, epoch_override=source_date_epoch())
+
+
+@cli.command()
+@click.option("--out", type=click.Path(path_type=Path), default=Path("build"), show_default=True,
+              help="Output folder (replaced atomically; refused if it holds anything gen did not write).")
+@click.option("--lesson", "only", default=None, help="Build only the lesson with this id.")
+@lessons_option
+@content_options
+@click.option("--force", is_flag=True,
+              help="Replace --out even if it holds files gen did not write (they are deleted). Only for a "
+                   "folder that is a gen build; never for one gen did not make.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress and no summary.")
+def build(out, only, lessons, force, quiet, **content):
+    """Build every lesson into OUT: Anki deck, Canvas QTI, Moodle XML, worksheets, manifest.
+
+    \b
+    Example:
+      gen build --seed 42
+      gen build --seed 7 --variants 60 --copies 30 --out build-class
+    """
+    from .pipeline import build as run_build
+    options = make_options(**content)
     show = not quiet and sys.stderr.isatty()
     with _Progress(show) as progress:
-        files = run_build([lessons or default_lessons(announce=not quiet)], out, options, only, progress.step)
+        files = run_build([lessons or default_lessons(announce=not quiet)], out, options, only, progress.step,
+                          force=force)
     if not quiet:
         import json
         summary = json.loads(files["manifest.json"])["summary"]
         click.echo(f"Built {summary['problems']} problems, {summary['checks_passed']}/{summary['checks']} "
-                   f"checks passed (seed {seed}). Wrote:")
+                   f"checks passed (seed {options.seed}). Wrote:")
         for rel in sorted(files):
             if rel.count("/") <= 1:
-                click.echo(f"  {out / rel}")
+                click.echo(f"  {printable(out / rel)}")
+
+
+class _Progress:
+    """One status line on a terminal ("stage… done/total"); silent otherwise."""
+
+    def __init__(self, show):
+        self.show, self.count, self.label, self.total = show, 0, "", None
+
+    def __enter__(self):
+        return self
+
+    def step(self, n, stage=None, total=None):
+        if stage is not None:
+            self.label, self.count, self.total = stage, 0, total
+        self.count += n
+        if self.show and (stage is not None or self.count % 10 == 0 or self.count == self.total):
+            done = f" {self.count}/{self.total}" if self.total else ""
+            click.echo(f"\r\033[K  {self.label}…{done}", nl=False, err=True)
+
+    def __exit__(self, *exc):
+        if self.show:
+            click.echo("\r\033[K", nl=False, err=True)
+        return False
 
 
 INIT_COPIES = {"lesson_data": "*.yaml", "templates": "**/*"}     # shipped folder -> the files gen init copies
@@ -173,22 +215,42 @@ class _Progress:
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-def validate(paths):
-    """Check lesson files without building.
+@content_options
+def validate(paths, **content):
+    """Check lesson files: a full build in memory, written nowhere.
+
+    Runs everything `gen build` runs with the same options (generation, verification and every
+    target), so a lesson that validates also builds.
 
     \b
     Example:
       gen validate                       # every file in lesson_data/
-      gen validate lesson_data/my-lesson.yaml
+      gen validate lesson_data/my-lesson.yaml --variants 60
     """
-    from .lesson import discover, load_lesson
+    from .lesson import discover
+    from .pipeline import assemble, load_lessons
+    options = make_options(**content)
     files = discover(paths or [default_lessons()])
     if not files:
         raise GenError("no lesson files found.", fix="pass a .yaml file or a folder of them.")
+    failed = 0
     for f in files:
-        lesson = load_lesson(f)
-        n = sum(len(i.problems) for i in lesson.all_items() if hasattr(i, "problems"))
-        click.echo(f"{f}: ok ({lesson.id}, {len(lesson.all_items())} items, {n} problem specs)")
+        try:
+            built = assemble([f], options)
+        except GenError as exc:
+            if exc.exit_code != 2:
+                raise
+            failed += 1
+            exc.show()
+            continue
+        import json
+        manifest = json.loads(built["manifest.json"])
+        lesson = manifest["lessons"][0]
+        click.echo(f"{printable(f)}: ok ({lesson['id']}, {len(lesson['items'])} items, "
+                   f"{manifest['summary']['problems']} problems built and checked)")
+    if failed:
+        raise click.exceptions.Exit(2)
+    load_lessons(files)          # across files: two lessons may not share an id
 
 
 @cli.command()
@@ -279,19 +341,38 @@ def preview(family, seed, variables):
 
 
 def main():
+    """The console script. Exit codes: 0 done, 1 a bug in gen, 2 your input or environment
+    (one paragraph naming file, field and fix), 130 Ctrl-C, 143 SIGTERM (129 SIGHUP)."""
+    from .errors import environment_error
+    from .workers import Stopped, stop_on_signals
     debug = "--debug" in sys.argv
     try:
-        cli.main(prog_name="gen")
-    except SystemExit:
-        raise
-    except KeyboardInterrupt:
-        click.echo("gen: interrupted; the previous build folder is untouched.", err=True)
-        sys.exit(130)
-    except Exception as exc:  # a bug of ours, not a user mistake
+        with stop_on_signals():
+            code = cli.main(prog_name="gen", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        code = exc.exit_code
+    except (click.exceptions.Abort, KeyboardInterrupt, Stopped) as exc:
+        cause = exc.__cause__ or exc.__context__ if isinstance(exc, click.exceptions.Abort) else exc
+        if isinstance(exc, click.exceptions.Abort) and not isinstance(cause, (KeyboardInterrupt, Stopped)):
+            click.echo("gen: aborted.", err=True)
+            sys.exit(1)
+        what = f"stopped by {cause.name}" if isinstance(cause, Stopped) else "interrupted"
+        click.echo(f"gen: {what}; nothing was half-written (--out holds the previous build, or the new one "
+                   "if it was already complete).", err=True)
+        code = cause.exit_code if isinstance(cause, Stopped) else 130
+    except Exception as exc:  # a bug of ours, not a user mistake (unless the machine said no)
+        problem = environment_error(exc)
+        if problem is not None:
+            problem.show()
+            sys.exit(problem.exit_code)
         if debug:
             import traceback
             traceback.print_exc()
-        click.echo(f"gen: internal error ({type(exc).__name__}: {exc}). This is a bug in gen, not in your "
-                   "lesson; please report it" + ("" if debug else ", with the output of the same command run "
-                                                 "with --debug") + ".", err=True)
+        click.echo(f"gen: internal error ({type(exc).__name__}: {printable(exc)}). This is a bug in gen, not in "
+                   "your lesson; please report it" + ("" if debug else ", with the output of the same command run "
+                                                      "with --debug") + ".", err=True)
         sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

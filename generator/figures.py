@@ -19,9 +19,14 @@ Everything drawn is removed afterwards, so the bytes do not depend on what was d
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import math
+import os
+import shutil
+import sys
+import tempfile
 import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -51,10 +56,30 @@ ZOOMS = (1.0, 0.7, 0.5, 0.35)          # windows to try, in turn, until every la
 
 def _matplotlib():
     """Import what drawing needs (not pyplot: figures never open windows, and it costs ~0.4 s)."""
+    if "matplotlib.figure" not in sys.modules:
+        with _private_config():
+            import matplotlib.backends.backend_agg  # noqa: F401  (builds the font cache, in the private folder)
+            import matplotlib.figure  # noqa: F401
     import matplotlib
     matplotlib.rcParams.update({"svg.hashsalt": "gen", "font.size": TICK_PT, "path.simplify": True})
     import matplotlib.backends.backend_agg  # noqa: F401
     import matplotlib.figure  # noqa: F401
+
+
+@contextlib.contextmanager
+def _private_config():
+    """Matplotlib writes a font cache into ~/.config or ~/.cache at import; give it a temporary
+    folder instead (unless the user chose one with MPLCONFIGDIR), and remove it afterwards."""
+    if os.environ.get("MPLCONFIGDIR"):
+        yield
+        return
+    folder = tempfile.mkdtemp(prefix="gen-matplotlib-")
+    os.environ["MPLCONFIGDIR"] = folder
+    try:
+        yield
+    finally:
+        del os.environ["MPLCONFIGDIR"]
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def warm_up() -> None:

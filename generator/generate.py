@@ -1,22 +1,32 @@
-"""Slots → problems → verified problems. Retries are bounded; duplicates are redrawn.
+"""Slots → problems → verified problems. Retries are bounded; duplicates are redrawn, boundedly.
 
 Each variant is drawn from attempt 0 of its own seed; only a degenerate draw (Rejected) or a
 duplicate of an earlier variant moves it to attempt 1, 2, …. Duplicates are resolved in plan
 order after the parallel phase, so the result is byte-identical whatever the worker count.
+
+Lesson-given values (a fixed function, point, direction) reach code written for gen's own random
+draws. Whatever goes wrong with them is reported here, in one place, as the lesson's error
+(exit 2, naming the field): checked before drawing where that is possible, and diagnosed after a
+family or a check fails. A failure with no lesson-side cause stays a bug of gen (exit 1).
 """
 from __future__ import annotations
 
 import random
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
-from .errors import GenerationError, VerificationError
+from .errors import GenError, GenerationError, VerificationError
 from .families import get_family
 from .families._common import Rejected, bounds_violation
 from .plan import Slot
 from .problem import Check, Problem
 
-MAX_ATTEMPTS = 60
+MAX_ATTEMPTS = 60            # consecutive Rejected draws for one variant
+DUPLICATE_DRAWS = 200        # draws a variant may spend looking for a problem its pool lacks …
+DUPLICATE_DRAWS_PER_KNOWN = 3   # … plus this many per distinct problem already in the pool (coupon collector)
+MAX_DUPLICATE_DRAWS = 2000
+VECTOR_FIELDS = ("point", "direction", "vector")   # fixed fields that live in the variables' space
+MAX_COORDINATE = 1000        # a fixed point or direction beyond this is a typo, and plots of it degenerate
+VARIABLE_NAMES = ("x", "y", "z")
 
 
 @dataclass(frozen=True)
@@ -28,10 +38,18 @@ class Generated:
     checks: tuple[Check, ...]
 
 
+def pool_key(slot: Slot) -> str:
+    """Problems that must differ from each other share a pool key: every problem of one lesson, so
+    no prompt appears in two pools of one quiz."""
+    return slot.lesson
+
+
 def draw(slot: Slot, global_seed: int, start: int = 0) -> tuple[int, Problem]:
     family = get_family(slot.spec.family)
     params = slot.spec.family_params()
     fixed = slot.spec.fixed_dict if slot.variant == 0 else None
+    if fixed:
+        check_fixed(fixed, params)
     reasons = {}
     for attempt in range(start, start + MAX_ATTEMPTS):
         rng = random.Random(slot.seed(global_seed, attempt))
@@ -45,19 +63,41 @@ def draw(slot: Slot, global_seed: int, start: int = 0) -> tuple[int, Problem]:
             reasons[str(exc)] = reasons.get(str(exc), 0) + 1
             if fixed:
                 break
+        except GenError:
+            raise
+        except Exception as exc:
+            cause = fixed and lesson_cause(fixed, params)
+            if cause:
+                raise cause from exc
+            raise
     common = max(reasons, key=reasons.get) if reasons else "unknown"
-    what = "the fixed instance" if fixed else f"{MAX_ATTEMPTS} random draws"
+    if fixed:
+        raise GenerationError(
+            f"the fixed {slot.spec.family} problem of {slot.item} (problem '{slot.spec.id}') cannot be built: "
+            f"{common}.", field="fixed",
+            fix="change the fixed values, or remove `fixed:` to use random variants only.")
     raise GenerationError(
         f"cannot generate a usable {slot.spec.family} problem for {slot.item} (problem '{slot.spec.id}', "
-        f"variant {slot.variant}): {what} failed, most often because {common}.",
-        field=f"{slot.item}.problems.{slot.spec.id}",
-        fix="widen params (coefficients, point_range, forms) or change the fixed values.")
+        f"variant {slot.variant}): {MAX_ATTEMPTS} random draws failed, most often because {common}.",
+        field="params", fix=f"widen {_params_named(slot)}.")
 
 
 def check(slot: Slot, seed: int, problem: Problem) -> tuple[Check, ...]:
     from .verify import verify
-    verified = verify(problem, get_family(slot.spec.family))
+    fixed = slot.spec.fixed_dict if slot.variant == 0 else None
+    try:
+        verified = verify(problem, get_family(slot.spec.family))
+    except GenError:
+        raise
+    except Exception as exc:
+        cause = fixed and lesson_cause(fixed, slot.spec.family_params(), problem)
+        if cause:
+            raise cause from exc
+        raise
     if not verified.passed:
+        cause = fixed and lesson_cause(fixed, slot.spec.family_params(), problem)
+        if cause:
+            raise cause
         failed = "; ".join(f"{c.name}: {c.detail}" for c in verified.checks if not c.passed)
         raise VerificationError(
             f"answer failed independent verification for family {slot.spec.family}, exercise {slot.item}, "
@@ -66,43 +106,166 @@ def check(slot: Slot, seed: int, problem: Problem) -> tuple[Check, ...]:
     return verified.checks
 
 
+# ---------------------------------------------------------------------------------------------
+# Lesson-given values
+
+def _variables(params) -> tuple[str, ...]:
+    return VARIABLE_NAMES[: getattr(params, "variables", 2)]
+
+
+def _radius(fixed, params) -> float:
+    """How far from 0 the problem evaluates f: its fixed point, or the whole point range, plus the
+    reach of finite differences."""
+    if fixed.get("point") is not None:
+        return max(abs(c) for c in fixed["point"]) + 1
+    lo, hi = getattr(params, "point_range", (-20, 20))
+    return max(abs(lo), abs(hi)) + 1
+
+
+def check_fixed(fixed, params) -> None:
+    """Refuse fixed values that do not fit the problem before any family code sees them."""
+    from .mathparse import FormulaError, check_magnitude, parse_formula
+    names = _variables(params)
+    for key in VECTOR_FIELDS:              # their lengths are checked when the lesson is loaded
+        value = fixed.get(key)
+        if value is not None and max(map(abs, value)) > MAX_COORDINATE:
+            raise GenerationError(f"the fixed {key} {tuple(value)} has a coordinate beyond ±{MAX_COORDINATE}.",
+                                  field=f"fixed.{key}", fix="use numbers a student can work with.")
+    if fixed.get("function") is None:
+        return
+    try:
+        f = parse_formula(fixed["function"], names)
+        check_magnitude(f, _radius(fixed, params))
+    except FormulaError as exc:
+        raise GenerationError(f"the fixed function {fixed['function']!r} cannot be used here: {exc}.",
+                              field="fixed.function",
+                              fix=f"use only the variables {', '.join(names)} and values that stay moderate "
+                                  "near the point.") from None
+    if fixed.get("point") is not None:
+        cause = lesson_cause(fixed, params)
+        if cause:
+            raise cause
+
+
+def lesson_cause(fixed, params, problem: Problem | None = None) -> GenerationError | None:
+    """The lesson-side reason a fixed problem failed, if there is one: its function is unusable
+    where the problem evaluates it."""
+    if fixed.get("function") is None:
+        return None
+    import sympy as sp
+
+    from .domain import where_unusable
+    from .mathparse import FormulaError, parse_formula
+    names = _variables(params)
+    try:
+        f = parse_formula(fixed["function"], names)
+    except FormulaError:
+        return None                      # check_fixed reports this one
+    point = fixed.get("point")
+    if point is None and problem is not None and problem.point is not None:
+        point = tuple(problem.point)
+    reason = where_unusable(f, tuple(sp.Symbol(n, real=True) for n in names), point)
+    if reason is None:
+        return None
+    where = "at the fixed point" if fixed.get("point") is not None else \
+        ("at the point gen drew" if point is not None else "where gen checks symbolic answers (|x|, |y| < 2)")
+    return GenerationError(
+        f"the fixed function {fixed['function']!r} cannot be used {where}: {reason}.", field="fixed.function",
+        fix="choose a function that is defined, real and finite at and around the point" +
+            (", or another point." if point is not None else "."))
+
+
+def _params_named(slot: Slot) -> str:
+    given = list(slot.spec.params)
+    return f"params ({', '.join(given)})" if given else "params (coefficients, point_range, forms)"
+
+
+# ---------------------------------------------------------------------------------------------
+# The run
+
 def _draw_and_check(args):
+    """One slot's first draw. A GenError is returned, not raised: a pool delivers a raised error
+    at the start of its chunk, and the parent must know which slot it belongs to."""
     slot, global_seed = args
-    attempt, problem = draw(slot, global_seed)
-    return attempt, problem, check(slot, slot.seed(global_seed, attempt), problem)
+    try:
+        attempt, problem = draw(slot, global_seed)
+        return attempt, problem, check(slot, slot.seed(global_seed, attempt), problem)
+    except GenError as exc:
+        return exc
 
 
-def generate_all(slots: list[Slot], global_seed: int, jobs: int = 1, progress=None) -> list[Generated]:
+def generate_all(slots: list[Slot], global_seed: int, jobs: int = 1, progress=None, locate=None) -> list[Generated]:
+    """`locate(slot)` gives (file, field path of the spec) so errors name where the lesson says it."""
     tasks = [(s, global_seed) for s in slots]
     if jobs > 1:
-        with ProcessPoolExecutor(jobs) as pool:
-            return _resolve(slots, pool.map(_draw_and_check, tasks, chunksize=8), global_seed, progress)
-    return _resolve(slots, map(_draw_and_check, tasks), global_seed, progress)
+        from .workers import worker_pool
+        with worker_pool(jobs) as pool:
+            return _resolve(slots, pool.map(_draw_and_check, tasks, chunksize=8), global_seed, progress, locate)
+    return _resolve(slots, map(_draw_and_check, tasks), global_seed, progress, locate)
 
 
-def _resolve(slots, results, global_seed, progress) -> list[Generated]:
-    """Redraw duplicates serially, in plan order: deterministic whatever the worker count.
-
-    A duplicate is the same mathematical content (Problem.key, which includes the family) anywhere
-    in the same lesson, so no prompt appears in two pools of one quiz. The lesson's own fixed
-    instances are claimed first: a random variant never takes the place of the text's example.
-    """
+def _resolve(slots, results, global_seed, progress, locate=None, key=pool_key) -> list[Generated]:
+    """Redraw duplicates serially, in plan order: deterministic whatever the worker count. The
+    lesson's own fixed instances are claimed first, so a random variant never takes the place of
+    the text's example. Every redraw is counted; a variant that finds nothing new gives up with the
+    number of distinct problems its pool holds."""
     arrived = []
     for result in results:
         arrived.append(result)
         if progress:
             progress(1, None)
-    results = arrived
     seen: dict[str, set] = {}
-    for slot, (_, problem, _) in zip(slots, results):
-        if slot.variant == 0:
-            seen.setdefault(slot.lesson, set()).add(problem.key())
+    for slot, result in zip(slots, arrived):
+        if slot.variant == 0 and not isinstance(result, GenError):
+            seen.setdefault(key(slot), set()).add(result[1].key())
+    distinct: dict[str, int] = {}
+    draws: dict[str, int] = {}
     out = []
-    for slot, (attempt, problem, checks) in zip(slots, results):
-        keys = seen.setdefault(slot.lesson, set())
-        while slot.variant != 0 and problem.key() in keys:
-            attempt, problem = draw(slot, global_seed, attempt + 1)
-            checks = check(slot, slot.seed(global_seed, attempt), problem)
-        keys.add(problem.key())
+    for slot, result in zip(slots, arrived):
+        try:
+            if isinstance(result, GenError):
+                raise result
+            attempt, problem, checks = result
+            if slot.variant != 0:
+                keys = seen.setdefault(key(slot), set())
+                known = distinct.get(slot.group, 0)
+                budget = min(MAX_DUPLICATE_DRAWS, DUPLICATE_DRAWS + DUPLICATE_DRAWS_PER_KNOWN * known)
+                first = attempt
+                redrawn = problem.key() in keys
+                while problem.key() in keys:
+                    if attempt - first >= budget:
+                        raise _too_few(slot, known, attempt - first, draws.get(slot.group, 0) + attempt + 1)
+                    attempt, problem = draw(slot, global_seed, attempt + 1)
+                if redrawn:
+                    checks = check(slot, slot.seed(global_seed, attempt), problem)
+                keys.add(problem.key())
+            distinct[slot.group] = distinct.get(slot.group, 0) + 1
+        except GenError as exc:
+            if locate is None:
+                raise
+            file, prefix = locate(slot)
+            raise exc.located(file=file, prefix=prefix) from None
+        draws[slot.group] = draws.get(slot.group, 0) + attempt + 1
         out.append(Generated(slot, slot.seed(global_seed, attempt), attempt, problem, checks))
     return out
+
+
+def _too_few(slot: Slot, distinct: int, tried: int, total: int) -> GenerationError:
+    fits = slot.variant - 1          # variants 1 … variant−1 all found a problem of their own
+    return GenerationError(
+        f"only {distinct} distinct {slot.spec.family} problems fit these params for {slot.item} "
+        f"(problem '{slot.spec.id}'): variant {slot.variant} found none new in {tried:,} draws "
+        f"({total:,} draws for this problem in all).", field="params",
+        fix=f"lower --variants to {fits} (and --copies to at most that), or widen {_params_named(slot)}.")
+
+
+def spec_path(lesson, slot: Slot) -> str:
+    """Where the slot's problem spec sits in the lesson file, e.g. 'exercises[3].problems[0]'."""
+    section = lesson.exercises if slot.section == "exercises" else getattr(lesson.quiz, slot.section)
+    prefix = "exercises" if slot.section == "exercises" else f"quiz.{slot.section}"
+    for i, item in enumerate(section):
+        if item.id == slot.item:
+            for j, spec in enumerate(item.problems):
+                if spec.id == slot.spec.id:
+                    return f"{prefix}[{i}].problems[{j}]"
+    return f"{slot.item}.problems.{slot.spec.id}"

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -20,6 +22,9 @@ from .errors import LessonError
 from .families import CODE_FORMS, FAMILY_MODULES
 
 MAX_BYTES = 1_000_000
+MAX_DEPTH = 20              # nesting of mappings and lists; a real lesson needs 7
+MAX_NUMBER_CHARS = 30       # digits of a number in the file; beyond that it is a typo or an attack
+LAST_REVISED = dt.date(2107, 12, 31)   # zip archives (the deck, the Canvas package) end in 2107
 SCHEMA_VERSION = 1
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
@@ -44,15 +49,40 @@ def _math_parses(value: str) -> str:
     return value
 
 
+# Names Windows reserves for devices, with or without an extension ("CON", "com1.txt").
+RESERVED_NAMES = {"CON", "PRN", "AUX", "NUL", *(f"{p}{n}" for p in ("COM", "LPT") for n in "0123456789¹²³")}
+
+
+def _portable(value: str) -> str:
+    """Ids become folder and file names: refuse what Windows or macOS cannot hold."""
+    if value.split(".")[0].upper() in RESERVED_NAMES:
+        raise ValueError(f"'{value}' is a device name on Windows ({value.split('.')[0].upper()}), which "
+                         "cannot be a file or folder name there; choose another id")
+    if value.endswith("."):
+        raise ValueError(f"'{value}' ends with a dot, which Windows drops from file names; remove it")
+    return value
+
+
+def _one_deck_level(value: str) -> str:
+    """The Anki deck is named topic::number title::section, and '::' starts a new deck level."""
+    if "::" in value or value.startswith(":") or value.endswith(":"):
+        raise ValueError("'::' (or a ':' at either end) would add a level to the Anki deck tree; "
+                         "write it another way, e.g. ' - '")
+    return value
+
+
 Text = Annotated[str, StringConstraints(min_length=1, max_length=20_000), AfterValidator(_printable),
                  AfterValidator(_math_parses)]
-ItemId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")]
-LessonId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+DeckName = Annotated[Text, AfterValidator(_one_deck_level)]
+ItemId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$"), AfterValidator(_portable)]
+LessonId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"), AfterValidator(_portable)]
+# What a gradebook receives: finite, positive, at most 100.
+Points = Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)]
 CLOZE = re.compile(r"\{\{c(\d+)::(.+?)\}\}", re.S)
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)   # no nan/inf anywhere
 
 
 def _formula(variables: tuple[str, ...]):
@@ -181,7 +211,7 @@ class ProblemSpec(Strict):
 class Level(Strict):
     level: int = Field(ge=1, le=10)
     name: Text
-    points: float = Field(1, gt=0, le=100, description="LMS points per question at this level")
+    points: Points = Field(1, description="LMS points per question at this level")
 
 
 class Item(Strict):
@@ -196,8 +226,8 @@ class Item(Strict):
     def _has_answer(self):
         if self.model_answer is None and not self.problems:
             raise ValueError("needs a model_answer (conceptual) or problems (computational), or both")
-        ids = [p.id for p in self.problems]
-        dup = {i for i in ids if ids.count(i) > 1}
+        ids = [p.id.lower() for p in self.problems]     # case-insensitive disks would merge 'A' and 'a'
+        dup = {p.id for p in self.problems if ids.count(p.id.lower()) > 1}
         if dup:
             raise ValueError(f"problem ids {sorted(dup)} repeat within this item; make them unique")
         return self
@@ -258,14 +288,41 @@ class Quiz(Strict):
     true_false: tuple[TrueFalse, ...] = ()
     conceptual: tuple[Item, ...] = ()
     coding: tuple[CodingChallenge, ...] = ()
-    points: dict[Literal["true_false", "conceptual", "coding"], float] = Field(
+    points: dict[Literal["true_false", "conceptual", "coding"], Points] = Field(
         default_factory=lambda: {"true_false": 1, "conceptual": 2, "coding": 2})
 
 
+PLOT_RADIUS = 2.5          # figures.py draws P ± 2.5
+
+
 class PlotFunction(Strict):
-    function: Annotated[str, AfterValidator(_formula(("x", "y")))]
-    point: tuple[int, int]
+    function: str
+    point: tuple[Annotated[int, Field(ge=-100, le=100)], Annotated[int, Field(ge=-100, le=100)]]
     note: Text
+
+    @field_validator("function")
+    @classmethod
+    def _parses_in_the_plane(cls, value):
+        from .mathparse import FormulaError, parse_formula
+        try:
+            parse_formula(value, ("x", "y"))
+        except FormulaError as exc:
+            raise ValueError(f"{exc} (plots are of f(x, y))") from None
+        return value
+
+    @model_validator(mode="after")
+    def _drawable(self):
+        """The plot evaluates f around P and draws the level curve through P: f must be usable there."""
+        import sympy as sp
+
+        from .domain import where_unusable
+        from .mathparse import parse_formula
+        f = parse_formula(self.function, ("x", "y"))
+        reason = where_unusable(f, (sp.Symbol("x", real=True), sp.Symbol("y", real=True)), self.point,
+                                radius=max(map(abs, self.point)) + PLOT_RADIUS + 1)
+        if reason:
+            raise ValueError(f"f = {self.function} cannot be plotted around P = {tuple(self.point)}: {reason}")
+        return self
 
 
 class MiniProject(Strict):
@@ -288,13 +345,13 @@ class Homework(Strict):
 class Lesson(Strict):
     schema_version: Literal[1] = Field(description="format version of this file; currently 1")
     id: LessonId = Field(description="folder name under build/, e.g. 'lesson-1.2.32'")
-    number: Text
-    title: Text
+    number: DeckName
+    title: DeckName
     revised: dt.date = Field(description="date of the last content change; newer dates make Anki update cards")
     estimated_time: Text
     difficulty: Text
     prerequisites: tuple[Text, ...] = ()
-    topic: Text
+    topic: DeckName
     objectives: tuple[Objective, ...] = Field(min_length=1, description="plain text, or {text, model_answer}")
     core_ideas: tuple[Cloze, ...] = ()
     levels: tuple[Level, ...] = Field(min_length=1)
@@ -306,12 +363,25 @@ class Lesson(Strict):
     next_lesson: NextLesson | None = None
     homework: Homework | None = None
 
+    @field_validator("revised")
+    @classmethod
+    def _zip_can_hold(cls, value):
+        if value > LAST_REVISED:
+            raise ValueError(f"{value} is after {LAST_REVISED}, the last date a zip archive (the Anki deck, "
+                             "the Canvas package) can hold")
+        return value
+
     @model_validator(mode="after")
     def _consistent(self):
         ids = [i.id for i in self.all_items()]
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:
             raise ValueError(f"duplicate exercise/question ids {dup}: every id must be unique in a lesson")
+        folded = [i.lower() for i in ids]
+        same = sorted({i for i in ids if folded.count(i.lower()) > 1})
+        if same:
+            raise ValueError(f"the ids {same} differ only in upper/lower case, which Windows and macOS "
+                             "treat as the same name: make them differ in more than case")
         levels = {lv.level for lv in self.levels}
         for ex in self.exercises:
             if ex.level not in levels:
@@ -329,16 +399,41 @@ class Lesson(Strict):
 # ---------------------------------------------------------------------------------------------
 # Loading
 
+def read_source(path) -> bytes:
+    """The bytes of a lesson file: regular files only (a FIFO or a device could block or never
+    end), and never more than MAX_BYTES + 1 of them."""
+    name = str(path)
+    try:
+        st = os.stat(path)
+        if stat.S_ISREG(st.st_mode):
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+            try:
+                st = os.fstat(fd)        # the file we opened, not the one we looked at
+                raw = os.read(fd, MAX_BYTES + 1) if stat.S_ISREG(st.st_mode) else b""
+                while stat.S_ISREG(st.st_mode) and len(raw) <= MAX_BYTES:
+                    more = os.read(fd, MAX_BYTES + 1 - len(raw))
+                    if not more:
+                        break
+                    raw += more
+            finally:
+                os.close(fd)
+    except OSError as exc:
+        raise LessonError(f"cannot read the file ({exc.strerror}).", file=name) from None
+    if not stat.S_ISREG(st.st_mode):
+        kind = "folder" if stat.S_ISDIR(st.st_mode) else "FIFO" if stat.S_ISFIFO(st.st_mode) else \
+            "device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else "socket or special file"
+        raise LessonError(f"this is a {kind}, not a regular file; gen reads lesson files only.", file=name,
+                          fix="pass a .yaml file (or a folder of them).")
+    if len(raw) > MAX_BYTES:
+        raise LessonError(f"the file is larger than {MAX_BYTES:,} bytes; lesson files are limited to {MAX_BYTES:,}.",
+                          file=name, fix="split it into several lessons.")
+    return raw
+
+
 def load_lesson(path: Path) -> Lesson:
     path = Path(path)
     name = str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise LessonError(f"cannot read the file ({exc.strerror}).", file=name) from None
-    if len(raw) > MAX_BYTES:
-        raise LessonError(f"the file is {len(raw):,} bytes; lesson files are limited to {MAX_BYTES:,}.",
-                          file=name, fix="split it into several lessons.")
+    raw = read_source(path)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -350,7 +445,13 @@ def load_lesson(path: Path) -> Lesson:
         raise LessonError("the file is empty.", file=name,
                           fix="start from lesson_data/lesson-1.2.32.yaml or `gen schema`.")
     node = _compose(text, name)
-    data = yaml.load(text, Loader=yaml.SafeLoader)  # safe: plain data only, aliases already refused
+    try:
+        data = yaml.load(text, Loader=yaml.SafeLoader)  # safe: plain data only, aliases and tags already refused
+    except (yaml.YAMLError, ValueError, OverflowError) as exc:
+        line = _unreadable_line(node)
+        raise LessonError(f"a value cannot be read ({exc}).", file=name, line=line,
+                          fix="check the value on that line (dates are YYYY-MM-DD; quote text that looks "
+                              "like a number or a date).") from None
     if not isinstance(data, dict):
         raise LessonError(f"the top level must be a mapping of fields, not a {type(data).__name__}.",
                           file=name, line=1, fix="start the file with fields like 'id:' and 'title:'.")
@@ -361,12 +462,26 @@ def load_lesson(path: Path) -> Lesson:
 
 
 def _compose(text: str, name: str):
+    """Check the event stream before building anything: no anchors or aliases (they can explode
+    in memory), no tags (they name constructors), no nesting deeper than MAX_DEPTH (PyYAML
+    composes recursively); then no over-long numbers and no duplicate keys."""
     try:
+        depth = 0
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            line = event.start_mark.line + 1
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
                 raise LessonError("YAML anchors and aliases (&name, *name) are not allowed in lesson files.",
-                                  file=name, line=event.start_mark.line + 1,
-                                  fix="write the repeated value out in full.")
+                                  file=name, line=line, fix="write the repeated value out in full.")
+            if getattr(event, "tag", None) is not None and not _implicit(event):
+                raise LessonError(f"YAML tags ({event.tag}) are not allowed in lesson files.", file=name,
+                                  line=line, fix="remove the tag; quote the value if it must stay text.")
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise LessonError(f"the file nests lists and mappings more than {MAX_DEPTH} levels deep.",
+                                      file=name, line=line, fix="flatten the structure; see the lesson format in README.md.")
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -375,8 +490,47 @@ def _compose(text: str, name: str):
                           fix="check indentation and quoting on that line (quote text containing ': ' or '#').") from None
     except yaml.YAMLError as exc:
         raise LessonError(f"YAML error: {exc}.", file=name) from None
+    _refuse_long_numbers(node, name)
     _refuse_duplicate_keys(node, name)
     return node
+
+
+def _implicit(event) -> bool:
+    """True for the tags PyYAML itself puts on plain events (none are written by the author)."""
+    implicit = getattr(event, "implicit", None)
+    return implicit is True or (isinstance(implicit, tuple) and implicit[0])
+
+
+def _refuse_long_numbers(node, name):
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag.rsplit(":", 1)[-1] in ("int", "float") and len(node.value) > MAX_NUMBER_CHARS:
+                raise LessonError(f"the number {node.value[:20]}… is {len(node.value)} characters long; numbers "
+                                  f"in a lesson file are limited to {MAX_NUMBER_CHARS}.", file=name,
+                                  line=node.start_mark.line + 1, fix="use a smaller number, or quote it if it is text.")
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(v for pair in node.value for v in pair)
+
+
+def _unreadable_line(node) -> int | None:
+    """The line of the first scalar PyYAML cannot construct (a date like 2026-13-45)."""
+    stack = [node]
+    while stack:
+        node = stack.pop(0)
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                yaml.SafeLoader("").construct_object(node)
+            except (yaml.YAMLError, ValueError, OverflowError):
+                return node.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode):
+            stack[:0] = node.value
+        elif isinstance(node, yaml.MappingNode):
+            stack[:0] = [v for pair in node.value for v in pair]
+    return None
 
 
 def _refuse_duplicate_keys(node, name, path=""):

@@ -8,13 +8,15 @@ import datetime as dt
 import hashlib
 import multiprocessing
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import GenError
-from .generate import Generated, generate_all
-from .lesson import Lesson, discover, load_lesson
+from .generate import Generated, generate_all, spec_path
+from .lesson import Lesson, discover, load_lesson, read_source
 from .plan import plan
+from .workers import worker_pool
 
 DEFAULT_TARGETS = ("anki", "qti", "moodle", "worksheet", "notebook")
 
@@ -46,13 +48,22 @@ class LessonBuild:
         return [g for g in self.problems if g.slot.group == group]
 
 
+# Zip archives (the Anki deck, the Canvas package) store dates from 1980 to 2107.
+LAST_EPOCH = int(dt.datetime(2107, 12, 31, 23, 59, 59, tzinfo=dt.timezone.utc).timestamp())
+
+
 def source_date_epoch() -> int | None:
     raw = os.environ.get("SOURCE_DATE_EPOCH")
-    if raw is None or raw == "":
+    if raw is None or raw.strip() == "":
         return None
-    if not raw.isdigit():
-        raise GenError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, got {raw!r}.",
-                       fix="unset it or set it to e.g. $(git log -1 --format=%ct).")
+    raw = raw.strip()
+    fix = "unset it, or set it to e.g. $(git log -1 --format=%ct)."
+    if not re.fullmatch(r"[0-9]{1,20}", raw):
+        raise GenError(f"SOURCE_DATE_EPOCH must be a whole number of seconds since 1970 (0 or more), "
+                       f"got {raw[:40]!r}.", fix=fix)
+    if int(raw) > LAST_EPOCH:
+        raise GenError(f"SOURCE_DATE_EPOCH={raw} is after 2107-12-31, the last date a zip archive (the Anki "
+                       "deck, the Canvas package) can hold.", fix=fix)
     return int(raw)
 
 
@@ -98,16 +109,19 @@ def prepare(paths, options: Options, only: str | None = None, progress=None) -> 
         raise GenError(f"{options.copies} worksheet and notebook copies need at least {options.copies} variants "
                        f"(version k uses variant k), but variants is {options.variants}.",
                        fix=f"raise --variants to {options.copies} or lower --copies.")
-    builds = []
+    builds, sources = [], []
     for path, lesson in load_lessons(paths, only):
-        raw = path.read_bytes()
+        raw = read_source(path)
         builds.append(LessonBuild(lesson, path.name, hashlib.sha256(raw).hexdigest(),
                                   lesson_timestamp(lesson, options.epoch_override)))
+        sources.append(path)
     plans = [plan(lb.lesson, options.variants) for lb in builds]
     if progress:
         progress(0, "generating and verifying problems", sum(map(len, plans)))
-    for lb, slots in zip(builds, plans):
-        lb.problems = generate_all(slots, options.seed, workers(options, len(slots)), progress)
+    for lb, path, slots in zip(builds, sources, plans):
+        def locate(slot, lesson=lb.lesson, path=path):
+            return str(path), spec_path(lesson, slot)
+        lb.problems = generate_all(slots, options.seed, workers(options, len(slots)), progress, locate)
     return builds
 
 
@@ -163,20 +177,20 @@ def render_all(builds: list[LessonBuild], options: Options) -> tuple[dict[str, b
                 figures.warm_up()                         # import matplotlib once, before forking
             # Round 1: manifest entries and plots, in parallel. Round 2 forks after the plots are in
             # the parent's cache, so every target worker inherits them.
-            with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                pending = pool.map_async(_run, first, chunksize=1)
+            with worker_pool(jobs) as pool:
+                pending = pool.map(_run, first)           # submitted now, collected below
                 figures.prefetch(requests, pool.map)
-                results = pending.get()
+                results = list(pending)
             for (kind, _, _), result in zip(first, results):
                 if kind == "questions":
                     lms._QUESTIONS.update(result)
             # Typst's compiler keeps threads, which a forked child does not inherit: a child that
             # compiles a PDF after the parent has done so can deadlock. PDFs stay in this process.
             forked = [t for t in second if "worksheet" not in t[2]]
-            with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                pending = pool.map_async(_run, forked, chunksize=1)
+            with worker_pool(jobs) as pool:
+                pending = pool.map(_run, forked)
                 here = {t: _run(t) for t in second if "worksheet" in t[2]}
-                done = dict(zip(forked, pending.get()))
+                done = dict(zip(forked, pending))
             results += [here[t] if t in here else done[t] for t in second]
         else:
             results = [_run(t) for t in first + second]
@@ -193,18 +207,26 @@ def render_all(builds: list[LessonBuild], options: Options) -> tuple[dict[str, b
     return files, entries
 
 
-def build(paths, out: Path, options: Options, only: str | None = None, progress=None) -> dict[str, bytes]:
+def assemble(paths, options: Options, only: str | None = None, progress=None) -> dict[str, bytes]:
+    """Everything a build does except writing: load, plan, generate, verify, render every target
+    and the manifest. `gen validate` runs exactly this, so validate ok means build ok."""
     from .manifest import build_manifest
-    from .output import check_target, locked, recover, write_staged
-    out = Path(out).absolute()
-    check_target(out)
     builds = prepare(paths, options, only, progress)
     if progress:
         progress(0, f"writing {', '.join(options.targets)}")
     files, entries = render_all(builds, options)
     files["manifest.json"] = build_manifest(options, builds, entries, files)
+    return files
+
+
+def build(paths, out: Path, options: Options, only: str | None = None, progress=None,
+          force: bool = False) -> dict[str, bytes]:
+    from .output import check_target, locked, recover, resolve_out, write_staged
+    out = resolve_out(out)
+    check_target(out, force)
+    files = assemble(paths, options, only, progress)
     with locked(out):
         recover(out)
-        check_target(out)
+        check_target(out, force)
         write_staged(out, files)
     return files

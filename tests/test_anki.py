@@ -114,7 +114,7 @@ def test_no_temporary_files_left_behind(tmp_path, monkeypatch):
         build([LESSONS], tmp_path / "out", small_options(variants=1, targets=("anki",)))
     finally:
         tempfile.tempdir = None
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "out"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
 def test_rebuild_with_a_fix_updates_notes_in_place(tmp_path, lesson_copy):

@@ -105,8 +105,18 @@ def test_failed_build_leaves_previous_build_intact(tmp_path, monkeypatch):
 def test_rebuild_replaces_previous_output(tmp_path):
     out = tmp_path / "build"
     build([LESSONS], out, small_options(variants=1, targets=("moodle",)))
-    (out / "stale.txt").write_text("old")
+    build([LESSONS], out, small_options(variants=1, seed=7, targets=("moodle",)))
+    assert json.loads((out / "manifest.json").read_text())["seed"] == 7
+
+
+def test_rebuild_refuses_a_file_gen_did_not_write_unless_forced(tmp_path):
+    out = tmp_path / "build"
     build([LESSONS], out, small_options(variants=1, targets=("moodle",)))
+    (out / "stale.txt").write_text("mine")
+    with pytest.raises(OutputError) as info:
+        build([LESSONS], out, small_options(variants=1, targets=("moodle",)))
+    assert "stale.txt" in info.value.message and (out / "stale.txt").exists()
+    build([LESSONS], out, small_options(variants=1, targets=("moodle",)), force=True)
     assert not (out / "stale.txt").exists() and (out / "manifest.json").exists()
 
 
@@ -206,7 +216,7 @@ def test_unsatisfiable_constraint_is_a_clear_error(lesson_copy, tmp_path):
                                       "--variants", "2", "--targets", "moodle"])
     assert result.exit_code == 2, result.output
     assert "critical_point" in result.output and "origin makes the linear terms vanish" in result.output
-    assert "1.2.32.8.problems.b" in result.output
+    assert "exercises[7].problems[1].params" in result.output
     assert not (tmp_path / "o").exists()
 
 
@@ -226,13 +236,20 @@ def test_a_bug_is_reported_as_a_bug_with_exit_1(tmp_path):
     assert debug.returncode == 1 and "Traceback" in debug.stderr and "simulated bug" in debug.stderr
 
 
-def test_concurrent_build_into_the_same_folder_is_refused(tmp_path):
+def test_concurrent_build_into_the_same_folder_is_refused(tmp_path, monkeypatch):
     import fcntl
+    import os
+
+    import generator.output
+    monkeypatch.setattr(generator.output, "LOCK_WAIT", 0.3)
     out = tmp_path / "build"
-    with open(tmp_path / ".build.lock", "w") as held:
+    held = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)     # gen locks the folder --out is in
+    try:
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
         with pytest.raises(OutputError) as info:
             build([LESSONS], out, small_options(variants=1, targets=("moodle",)))
+    finally:
+        os.close(held)
     assert "another gen build" in info.value.message
     assert not out.exists()
 

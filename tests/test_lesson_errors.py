@@ -108,10 +108,10 @@ def test_cli_reports_bad_lesson_with_exit_2_and_writes_nothing(lesson_copy, tmp_
 
 
 def test_validate_command(lesson_copy):
-    ok = CliRunner().invoke(cli, ["validate", str(lesson_copy)])
+    ok = CliRunner().invoke(cli, ["validate", str(lesson_copy), "--variants", "1", "--targets", "moodle"])
     assert ok.exit_code == 0 and "ok" in ok.output
     mutate(lesson_copy, "level: 3\n    prompt: Compute gradient for", "level: 9\n    prompt: Compute gradient for")
-    bad = CliRunner().invoke(cli, ["validate", str(lesson_copy)])
+    bad = CliRunner().invoke(cli, ["validate", str(lesson_copy), "--variants", "1", "--targets", "moodle"])
     assert bad.exit_code == 2 and "level 9" in bad.output
 
 

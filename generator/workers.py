@@ -1,0 +1,102 @@
+"""Worker processes that die with gen.
+
+Every pool gen starts comes from `worker_pool`. A killed build must not leave workers behind:
+they would keep running and hold the caller's stdout/stderr open, so a CI step waiting for the
+output would hang too. Three layers:
+
+- the kernel: each worker asks Linux (prctl PR_SET_PDEATHSIG) for SIGKILL when its parent dies,
+  which covers SIGKILL of the parent and any crash;
+- the parent: on SIGTERM/SIGINT/SIGHUP the CLI raises an exception (see `stop_on_signals`), and
+  leaving `worker_pool` on an exception terminates and reaps the workers; a worker that dies
+  under it is reported (BrokenProcessPool), never waited for;
+- the workers ignore SIGINT (a Ctrl-C reaches the whole process group; the parent decides) and
+  keep the default SIGTERM, which is how the pool stops them.
+"""
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import os
+import signal
+import sys
+from contextlib import contextmanager
+
+PR_SET_PDEATHSIG = 1
+EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
+
+
+class Stopped(BaseException):
+    """gen was asked to stop by a signal. A BaseException, like KeyboardInterrupt, so no
+    `except Exception` on the way up swallows it."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES.get(self.signum, 128 + self.signum)
+
+    @property
+    def name(self) -> str:
+        return signal.Signals(self.signum).name
+
+
+def _die_with_parent(parent: int) -> None:
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:          # the parent died before prctl took effect
+        os._exit(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
+@contextmanager
+def worker_pool(jobs: int):
+    """A fork pool of `jobs` workers (a ProcessPoolExecutor: unlike multiprocessing.Pool it
+    reports a worker killed from outside, e.g. by the out-of-memory killer, instead of waiting
+    for it forever). Left on an exception, its workers are killed and reaped at once."""
+    from concurrent.futures import ProcessPoolExecutor
+    pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_die_with_parent, initargs=(os.getpid(),))
+    try:
+        yield pool
+    except BaseException:
+        processes = list(getattr(pool, "_processes", {}).values())   # no public way to stop running tasks
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join()
+        raise
+    pool.shutdown(wait=True)
+
+
+@contextmanager
+def stop_on_signals(signals=(signal.SIGTERM, signal.SIGHUP)):
+    """Turn these signals into `Stopped` in the main thread, so every `finally` runs (pools are
+    terminated, staging folders removed) before gen exits."""
+    def handler(signum, frame):
+        raise Stopped(signum)
+    # A signal the caller chose to ignore stays ignored (`nohup gen build` must survive a hangup).
+    previous = {s: signal.signal(s, handler) for s in signals if signal.getsignal(s) is not signal.SIG_IGN}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+@contextmanager
+def signals_deferred(signals=(signal.SIGINT, signal.SIGTERM, signal.SIGHUP)):
+    """Hold these signals back for a few system calls that must not be split (the swap of the
+    new build into place); they are delivered when the block ends."""
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
