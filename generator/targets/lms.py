@@ -299,5 +299,6 @@ def _question(g: Generated) -> Question:
     if truth is not None:
         stem = stem.replace("True or false: ", "")
     ordered = len(p.parts) == 1 and p.parts[0].ordered
-    return Question(stem, asked, instructions(forms, decimals) if forms else "", solution_html(p), answer_html(p),
+    boxes = sum(len(a.boxes) for a in asked if a.boxes[0].kind == "number")
+    return Question(stem, asked, instructions(forms, decimals, boxes) if forms else "", solution_html(p), answer_html(p),
                     _combined(g, asked), truth, ordered)

@@ -83,10 +83,11 @@ def typings(value, form: str = "decimal", decimals: int = 2) -> tuple[str, ...]:
     return tuple(sorted(out))
 
 
-def instructions(forms: set[str], decimals: int = 2) -> str:
+def instructions(forms: set[str], decimals: int = 2, boxes: int = 2) -> str:
     """What the prompt tells a student about typing numbers, for the forms the item asks."""
+    each = "each number" if boxes > 1 else "the number"
     if forms == {"integer"}:
-        return "Type each answer as a whole number; type minus with the hyphen key (-)."
+        return f"Type {each} as a whole number; type minus with the hyphen key (-)."
     example = "-0.25" if decimals == 2 else "-0." + "1" * (decimals - 1) + "5"
-    return (f"Type each number as a decimal rounded to {decimals} places (for example {example}), not as a "
+    return (f"Type {each} as a decimal rounded to {decimals} places (for example {example}), not as a "
             "fraction; type minus with the hyphen key (-).")
