@@ -208,7 +208,9 @@ def render(lb, options) -> dict[str, bytes]:
     decks = {name: genanki.Deck(deck_id(f"{lesson.id}::{name}"), f"{root}::{name}")
              for name in ("Concepts", "Practice", "Quiz")}
     media: dict[str, bytes] = {}
-    base_tags = _tags(f"lesson::{lesson.id}")
+    # revised::<date> tells a student which cards the current build holds: after a re-import, a
+    # search for the lesson's cards without it finds the ones a newer build dropped.
+    base_tags = _tags(f"lesson::{lesson.id}", f"revised::{lesson.revised.isoformat()}")
 
     def concept(deck, card, source, tags, identity):
         decks[deck].add_note(genanki.Note(
