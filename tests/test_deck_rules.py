@@ -182,7 +182,7 @@ def leaks(cards: list[Card]) -> list[str]:
             wanted = terms(answer)
             seen = {t for t in wanted if t in context_words or (t.startswith("$") and t[1:] in context_math)
                     or (t in NOTATION and NOTATION[t] in context)}
-            literal = re.sub(r"\s+", " ", answer.lower()) in context.lower()
+            literal = re.search(rf"(?<!\w){re.escape(answer)}(?!\w)", context, re.I)
             if literal or (wanted and seen == wanted):
                 found.append(f"{c.name}: the blank for «{answer}» is readable around it: «{context}»")
     return found
