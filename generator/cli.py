@@ -48,8 +48,9 @@ def content_options(command):
                      help="Global seed; the same seed gives the same bytes."),
         click.option("--variants", type=click.IntRange(1, 5000), default=30, show_default=True,
                      help="Randomized variants per computational problem (the size of each LMS question pool)."),
-        click.option("--anki-variants", type=click.IntRange(0, 100), default=3, show_default=True,
-                     help="Of those, how many go into the Anki deck."),
+        click.option("--anki-variants", type=click.IntRange(0, 100), default=1, show_default=True,
+                     help="Of those, how many practice versions of each problem go into the Anki deck "
+                          "(besides the lesson's own instance; see README, 'Anki')."),
         click.option("--copies", type=click.IntRange(1, 200), default=1, show_default=True,
                      help="Worksheet versions, each with its own version code (version k uses variant k, "
                           "so --variants is raised to at least --copies)."),

@@ -131,15 +131,49 @@ class FixedValues(Strict):
         return data
 
 
+# The answer side of an Anki card: one idea a student can check at a glance.
+MAX_ANSWER_WORDS = 25
+ANSWER_DESCRIPTION = (f"the short answer, one idea in at most {MAX_ANSWER_WORDS} words (a $…$ formula counts as "
+                      "one word): the answer side of the Anki card, with model_answer shown below it")
+
+
+def answer_words(text: str) -> int:
+    """Words a student reads in an answer: the prose's words, and each $…$ formula as one."""
+    from .prose import prose
+    return sum(len(re.findall(r"\S*\w\S*", piece)) if isinstance(piece, str) else 1 for piece in prose(text))
+
+
+def _short(value: str) -> str:
+    words = answer_words(value)
+    if words > MAX_ANSWER_WORDS:
+        raise ValueError(f"has {words} words, and a student checks it at a glance on an Anki card: keep it to one "
+                         f"idea in at most {MAX_ANSWER_WORDS} words (a $…$ formula counts as one) and leave the "
+                         "full explanation in model_answer")
+    return value
+
+
+ShortAnswer = Annotated[Text, AfterValidator(_short)]
+
+
+def _answer_needs_model_answer(item):
+    if item.answer is not None and item.model_answer is None:
+        raise ValueError("answer is the short form of model_answer, which the card shows below it as the "
+                         "explanation: add the model_answer it summarises, or remove answer")
+    return item
+
+
 class Objective(Strict):
     """A learning objective; with a model answer it also becomes a flashcard."""
     text: Text
     model_answer: Text | None = Field(None, description="what mastering it looks like, 2-4 sentences")
+    answer: ShortAnswer | None = Field(None, description=ANSWER_DESCRIPTION)
 
     @model_validator(mode="before")
     @classmethod
     def _from_plain_text(cls, value):
         return {"text": value} if isinstance(value, str) else value
+
+    _short_needs_long = model_validator(mode="after")(_answer_needs_model_answer)
 
 
 class ProblemSpec(Strict):
@@ -220,12 +254,14 @@ class Item(Strict):
     id: ItemId
     prompt: Text
     model_answer: Text | None = None
+    answer: ShortAnswer | None = Field(None, description=ANSWER_DESCRIPTION)
     problems: tuple[ProblemSpec, ...] = ()
 
     @model_validator(mode="after")
     def _has_answer(self):
         if self.model_answer is None and not self.problems:
             raise ValueError("needs a model_answer (conceptual) or problems (computational), or both")
+        _answer_needs_model_answer(self)
         ids = [p.id.lower() for p in self.problems]     # case-insensitive disks would merge 'A' and 'a'
         dup = {p.id for p in self.problems if ids.count(p.id.lower()) > 1}
         if dup:

@@ -25,7 +25,7 @@ DEFAULT_TARGETS = ("anki", "qti", "moodle", "worksheet", "notebook")
 class Options:
     seed: int = 42
     variants: int = 30                 # per randomized problem spec: the LMS pools
-    anki_variants: int = 3             # per randomized spec in the deck
+    anki_variants: int = 1             # practice versions per problem in the deck (README, 'Anki')
     copies: int = 1                    # worksheet versions
     canvas_math: str = "mathjax"       # or "image"
     targets: tuple[str, ...] = DEFAULT_TARGETS

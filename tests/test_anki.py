@@ -73,13 +73,19 @@ def test_import_counts_per_deck(imported):
     col, result, manifest = imported
     root = "Calculus for ML::1.2.32 Gradients and Directional Derivatives"
     counts = {name: len(col.find_cards(f'"deck:{root}::{name}"')) for name in ("Concepts", "Practice", "Quiz")}
-    problems = [p for p in manifest["problems"] if p["variant"] <= 2]
-    practice = sum(1 for p in problems if p["section"] == "exercises")
-    quiz_problems = sum(1 for p in problems if p["section"] != "exercises")
-    # Concepts: 4 objectives + 5 explained exercises + cloze cards (2+2+1+1+1+2 deletions).
-    assert counts == {"Concepts": 4 + 5 + 8, "Practice": practice, "Quiz": quiz_problems + 4 + 3}
+    # small_options: 3 variants, 2 of them in the deck.
+    # Concepts: 6 clozes (one deletion each) + the 5 exercises with a model answer.
+    # Practice: 1.2.32.2a's own instance + 2 practice versions of each of its 10 problems, but none
+    # of the 2-step descent 1.2.32.8a.
+    # Quiz: q5-q7, the 4 lesson statements, 2 practice statements (false first: 3 true to 1 so
+    # far), and the coding challenge's own instance (its practice versions would repeat 1.2.32.2a).
+    assert counts == {"Concepts": 6 + 5, "Practice": 1 + 2 * 10, "Quiz": 3 + 4 + 2 + 1}
     assert len(result.log.new) == col.note_count()
     assert not result.log.conflicting and not result.log.duplicate
+    in_deck = {(p["exercise"], p["problem"], p["variant"]) for p in manifest["problems"]}
+    assert ("1.2.32.8", "a", 1) in in_deck      # built for the worksheet and the LMS, not the deck
+    assert not col.find_cards('"tag:exercise::1.2.32.8" "tag:family::gradient_descent_step"')
+    assert len(col.find_cards('"tag:exercise::q8" tag:fixed')) == 1 and not col.find_cards('"tag:exercise::q8" tag:variant')
 
 
 def test_every_card_renders(imported):
@@ -123,7 +129,7 @@ def test_rebuild_with_a_fix_updates_notes_in_place(tmp_path, lesson_copy):
     import_deck(col, tmp_path / "one" / "lesson-1.2.32" / "lesson-1.2.32.apkg")
     notes = col.note_count()
     text = lesson_copy.read_text("utf-8")
-    text = text.replace("revised: 2026-11-27", "revised: 2026-12-01")
+    text = re.sub(r"revised: \S+", "revised: 2107-01-01", text)
     text = text.replace('reason: "The gradient points uphill,', 'reason: "Corrected, the gradient points uphill,')
     lesson_copy.write_text(text, "utf-8")
     build([lesson_copy], tmp_path / "two", small_options(variants=1, targets=("anki",)))
@@ -143,3 +149,122 @@ def test_rebuild_with_a_fix_updates_notes_in_place(tmp_path, lesson_copy):
 ])
 def test_cloze_html_keeps_deletions_and_escapes(source, expected):
     assert cloze_html(source) == expected
+
+
+# --- what goes on a Concept card ------------------------------------------------------------------
+
+@pytest.mark.parametrize("source, first, rest", [
+    ("One. Two three.", "One.", "Two three."),
+    ("Just one sentence", "Just one sentence", ""),
+    ("For $f(x, y, ...)$, it is a vector. At each point, e.g. here, it is one.",
+     "For $f(x, y, ...)$, it is a vector.", "At each point, e.g. here, it is one."),
+    ("Is it? Yes! Then $x = 1.5$ holds.", "Is it?", "Yes! Then $x = 1.5$ holds."),
+    (r"It costs \$3. So it goes.", r"It costs \$3.", "So it goes."),
+])
+def test_first_sentence_ends_outside_math_and_abbreviations(source, first, rest):
+    from generator.targets.anki import first_sentence
+    assert first_sentence(source) == (first, rest)
+
+
+def test_concept_card_short_answer_first_sentence_or_none():
+    from generator.targets.anki import ConceptCard, concept_card
+    long = "A first sentence of " + "many " * 22 + "words. A second."
+    assert concept_card("Q?", "Short.", long) == ConceptCard("Q?", "Short.", long)
+    assert concept_card("Q?", None, "Short first. Then more.") == ConceptCard("Q?", "Short first.", "Then more.")
+    assert concept_card("Q?", None, "Only this.") == ConceptCard("Q?", "Only this.", None)
+    assert concept_card("Q?", None, long) is None          # 26 words: too long to check at a glance
+    assert concept_card("Q?", None, None) is None
+
+
+@pytest.mark.parametrize("index, field, value, says", [
+    (0, "answer", "This answer has " + "far " * 18 + "too many words, $x$ included.", "has 26 words"),
+    (2, "model_answer", None, "answer is the short form of model_answer"),     # 1.2.32.3 has problems too
+])
+def test_short_answers_are_checked_at_load(lesson_copy, index, field, value, says):
+    import yaml
+
+    from generator.errors import LessonError
+    from generator.lesson import load_lesson
+    data = yaml.safe_load(lesson_copy.read_text("utf-8"))
+    data["exercises"][index][field] = value
+    lesson_copy.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+    with pytest.raises(LessonError) as info:
+        load_lesson(lesson_copy)
+    assert says in info.value.message and info.value.field.startswith(f"exercises[{index}]"), info.value.message
+    assert "25 words" in info.value.message or "add the model_answer" in info.value.message
+
+
+def test_without_short_answers_cards_take_a_short_first_sentence(tmp_path, lesson_copy):
+    text = re.sub(r"\n *answer: \".*\"", "", lesson_copy.read_text("utf-8"))
+    assert "answer: \"" not in text
+    lesson_copy.write_text(text, "utf-8")
+    build([lesson_copy], tmp_path / "out", small_options(variants=1, targets=("anki",)))
+    col = fresh_collection(tmp_path)
+    import_deck(col, tmp_path / "out" / "lesson-1.2.32" / "lesson-1.2.32.apkg")
+    concepts = {col.get_note(n)["Question"]: col.get_note(n) for n in col.find_notes('"note:gen: Concept"')}
+    col.close()
+    # 1.2.32.1's only sentence is 39 words long: no card. 1.2.32.3's first sentence has 22.
+    assert "Define gradient in one sentence." not in concepts
+    steepest = concepts["Explain steepest ascent."]
+    assert steepest["Answer"].startswith("Among all unit directions") and steepest["Answer"].endswith(".")
+    assert steepest["Extra"].startswith("So ")
+
+
+# --- which problems the deck holds ------------------------------------------------------------------
+
+def _versions(*truths):
+    from types import SimpleNamespace as NS
+    return [NS(problem=NS(answer=t), slot=NS(variant=i + 1)) for i, t in enumerate(truths)]
+
+
+@pytest.mark.parametrize("lesson, pool, wanted, picked", [
+    ([True, True, True, False], [True, False, True, False], 1, [2]),
+    ([True, True, True, False], [True, False, True, False], 2, [2, 4]),
+    ([True, True, True, False], [True, False, True], 2, [2, 1]),      # no second false version
+    ([True, False], [True, False, True, False], 2, [1, 2]),           # balanced: in order
+    ([], [True, False, True, False], 3, [1, 2, 3]),
+    ([False, False], [True, True, False], 0, []),
+])
+def test_true_false_versions_balance_the_verdicts(lesson, pool, wanted, picked):
+    from generator.targets.anki import _balanced
+    chosen = _balanced(_versions(*pool), wanted, list(lesson))
+    assert [g.slot.variant for g in chosen] == picked
+
+
+def test_a_deck_from_older_templates_updates_in_place(tmp_path, lesson_copy, monkeypatch):
+    """A student's deck made by an earlier gen (other templates, same fields, more practice
+    versions) updates on re-import: the note types keep their names (no 'gen: Concept+') and take
+    the new templates, and the cards the new build dropped are found by their old revised:: tag."""
+    import shutil
+
+    import generator.targets.anki as target
+    old = tmp_path / "old-templates"
+    shutil.copytree(target.TEMPLATES, old)
+    (old / "concept_back.html").write_text('{{FrontSide}}<hr id="answer"><div class="answer">{{Answer}}</div>'
+                                           '<div class="source">{{Source}}</div>', "utf-8")
+    monkeypatch.setattr(target, "TEMPLATES", old)
+    build([lesson_copy], tmp_path / "one", small_options(variants=2, anki_variants=2, targets=("anki",)))
+    monkeypatch.undo()
+    lesson_copy.write_text(re.sub(r"revised: \S+", "revised: 2107-01-01", lesson_copy.read_text("utf-8")), "utf-8")
+    build([lesson_copy], tmp_path / "two", small_options(variants=2, anki_variants=1, targets=("anki",)))
+    col = fresh_collection(tmp_path)
+    import_deck(col, tmp_path / "one" / "lesson-1.2.32" / "lesson-1.2.32.apkg")
+    before = col.note_count()
+
+    def concept_back():
+        [cid] = col.find_cards('"note:gen: Concept" "tag:exercise::1.2.32.1"')
+        return col.get_card(cid).answer()
+    assert 'class="extra"' not in concept_back()
+    result = import_deck(col, tmp_path / "two" / "lesson-1.2.32" / "lesson-1.2.32.apkg")
+    names = sorted(m.name for m in col.models.all_names_and_ids() if m.name.startswith("gen"))
+    back = concept_back()
+    # README, "Anki": the search a student runs to find the cards the new build no longer holds.
+    stale = col.find_notes('"deck:Calculus for ML::1.2.32 Gradients and Directional Derivatives" '
+                           '-tag:revised::2107-01-01')
+    stale_sources = sorted(col.get_note(n)["Source"] for n in stale)
+    col.close()
+    assert names == ["gen: Cloze", "gen: Concept", "gen: Problem", "gen: True/False"], names
+    assert 'class="extra"' in back and "which at each point gives the direction" in back
+    assert not result.log.new and not result.log.conflicting
+    assert len(stale) == before - len(result.log.updated) > 0
+    assert all("practice version" in s for s in stale_sources), stale_sources

@@ -49,6 +49,7 @@ class El:
 ROLES = {
     "prompt / question": ["div.prompt"],
     "answer box": ["div.answer"],
+    "explanation below the answer (Extra)": ["div.extra"],
     "worked solution": ["details.solution", "ol", "li"],
     "worked solution summary": ["details.solution", "summary"],
     "common mistakes": ["details.mistakes", "ul", "li"],

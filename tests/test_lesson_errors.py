@@ -61,8 +61,8 @@ def test_typo_in_field_name_suggests_the_right_one(lesson_copy):
     ('fixed: {function: "x**2 + 3*y"}', 'fixed: {function: "__import__(\'os\')"}', "quiz.coding[0].problems[0].fixed.function", "not an allowed"),
     ("id: lesson-1.2.32", "id: ../../x", "id", "pattern"),
     ("answer: true\n      reason: \"$grad", "answer: maybe\n      reason: \"$grad", "quiz.true_false[0].answer", "boolean"),
-    ('cloze: "The gradient collects the {{c1::partial derivatives}} of f"',
-     'cloze: "The gradient collects the partial derivatives of f"', "key_takeaways[0].cloze", "deletion"),
+    ('while holding {{c1::every other variable constant}}"',
+     'while holding every other variable constant"', "key_takeaways[0].cloze", "deletion"),
 ])
 def test_bad_values_name_the_field(lesson_copy, old, new, field, words):
     mutate(lesson_copy, old, new)

@@ -8,6 +8,11 @@
   lesson's `revised` date): same inputs, same bytes; a newer revision makes Anki update notes.
 - The package is zipped by us with fixed entry dates, order and modes; the temporary SQLite file
   lives in a TemporaryDirectory that is always removed.
+
+What the cards say follows the rules for formulating knowledge (minimum information, no redundant
+siblings, no answer visible in its own question): one idea on each answer side, at most 25 words,
+with the explanation below it in the note's Extra field; `deck_problems` says which problems the
+deck holds. tests/test_deck_rules.py checks every rule a program can check, on a real import.
 """
 from __future__ import annotations
 
@@ -20,11 +25,14 @@ import re
 import sqlite3
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import genanki
 
 from ..figures import alt_text, figure_name, render_png
+from ..generate import Generated
+from ..lesson import MAX_ANSWER_WORDS, answer_words
 from ..mathfmt import render as render_rich
 from ..resources import template_dir
 from ._content import answer_html, esc, lesson_html, mistakes_html, prompt_html, solution_html, source_text
@@ -103,11 +111,94 @@ def _tags(*parts):
     return [re.sub(r"[^\w.:-]+", "_", str(p)) for p in parts if p is not None]
 
 
+def deck_problems(lb, options) -> list[Generated]:
+    """The problems the deck holds, in build order. Each problem brings the lesson's own instance
+    (when the lesson fixes one) and `anki_variants` practice versions, except that
+
+    - a problem that repeats an earlier problem's drill (same family and parameters, like a coding
+      challenge that asks exercise 1.2.32.2a again) brings only its own instance: its practice
+      versions would be the same card twice;
+    - an iterated problem (gradient descent over several steps) stays on the worksheet and in the
+      LMS: it chains skills the deck drills one at a time, and would take minutes at every review;
+    - true/false statements take, of the versions built, those that balance the deck's true and
+      false verdicts (the lesson's own statements included), so that "True" is no safe guess.
+    """
+    truths = [tf.answer for tf in lb.lesson.quiz.true_false]
+    groups: dict[str, list[Generated]] = {}
+    for g in lb.problems:
+        groups.setdefault(g.slot.group, []).append(g)
+    drills, chosen = set(), set()
+    for group in groups.values():
+        spec = group[0].slot.spec
+        if getattr(spec.family_params(), "steps", 1) > 1:
+            continue
+        own = [g for g in group if g.slot.variant == 0]
+        versions = sorted((g for g in group if g.slot.variant > 0), key=lambda g: g.slot.variant)
+        drill = (spec.family, json.dumps(spec.params, sort_keys=True, default=str))
+        wanted = 0 if drill in drills else options.anki_variants
+        drills.add(drill)
+        truths += [bool(g.problem.answer) for g in own if _boolean(g)]
+        picked = _balanced(versions, wanted, truths) if versions and _boolean(versions[0]) else versions[:wanted]
+        chosen.update(g.slot.id for g in (*own, *picked))
+    return [g for g in lb.problems if g.slot.id in chosen]
+
+
+def _boolean(g: Generated) -> bool:
+    return g.problem.parts[0].kind == "boolean"
+
+
+def _balanced(versions: list[Generated], wanted: int, truths: list[bool]) -> list[Generated]:
+    """`wanted` of the versions: each time the lowest-numbered one with the verdict the deck has
+    fewer of so far (`truths` grows with every pick)."""
+    left, picked = list(versions), []
+    while left and len(picked) < wanted:
+        trues, falses = truths.count(True), truths.count(False)
+        g = next((g for g in left if trues == falses or bool(g.problem.answer) == (trues < falses)), left[0])
+        left.remove(g)
+        picked.append(g)
+        truths.append(bool(g.problem.answer))
+    return picked
+
+
 def figures(lb, options):
     """The plots this deck embeds, so a parallel build can draw them up front."""
-    return [(g.problem.figure, {}) for g in lb.problems
-            if g.slot.variant <= options.anki_variants and g.problem.figure is not None
-            and g.problem.figure is not None]
+    return [(g.problem.figure, {}) for g in deck_problems(lb, options) if g.problem.figure is not None]
+
+
+@dataclass(frozen=True)
+class ConceptCard:
+    """A question, its answer as one idea, and the explanation shown below the answer."""
+    question: str        # lesson text, with $…$ math
+    answer: str
+    extra: str | None
+
+
+def concept_card(question: str, answer: str | None, model_answer: str | None) -> ConceptCard | None:
+    """The lesson's short answer with the model answer below it; without a short answer, the model
+    answer's first sentence if it is short enough, with the rest below it; otherwise no card, since
+    a 60-word answer cannot be checked at a glance."""
+    if model_answer is None:
+        return None
+    if answer is not None:
+        return ConceptCard(question, answer, model_answer)
+    first, rest = first_sentence(model_answer)
+    if answer_words(first) > MAX_ANSWER_WORDS:
+        return None
+    return ConceptCard(question, first, rest or None)
+
+
+MATH = re.compile(r"(?<!\\)\$.*?(?<!\\)\$", re.S)
+# A sentence ends at . ! or ? before a space, but not inside an abbreviation such as "e.g.".
+SENTENCE_END = re.compile(r"(?<![A-Za-z]\.[A-Za-z])[.!?](?=\s)")
+
+
+def first_sentence(text: str) -> tuple[str, str]:
+    """(the first sentence, the rest) of lesson prose; a period inside $…$ math ends nothing."""
+    masked = MATH.sub(lambda m: "x" * len(m.group()), text)
+    end = SENTENCE_END.search(masked)
+    if end is None:
+        return text.strip(), ""
+    return text[:end.end()].strip(), text[end.end():].strip()
 
 
 def render(lb, options) -> dict[str, bytes]:
@@ -117,42 +208,45 @@ def render(lb, options) -> dict[str, bytes]:
     decks = {name: genanki.Deck(deck_id(f"{lesson.id}::{name}"), f"{root}::{name}")
              for name in ("Concepts", "Practice", "Quiz")}
     media: dict[str, bytes] = {}
-    base_tags = _tags(f"lesson::{lesson.id}")
+    # revised::<date> tells a student which cards the current build holds: after a re-import, a
+    # search for the lesson's cards without it finds the ones a newer build dropped.
+    base_tags = _tags(f"lesson::{lesson.id}", f"revised::{lesson.revised.isoformat()}")
+
+    def concept(deck, card, source, tags, identity):
+        decks[deck].add_note(genanki.Note(
+            concept_m, [lesson_html(card.question), lesson_html(card.answer), esc(source),
+                        lesson_html(card.extra) if card.extra else ""],
+            tags=base_tags + tags, guid=guid(lesson.id, *identity)))
 
     for i, idea in enumerate((*lesson.core_ideas, *lesson.key_takeaways)):
         if idea.cloze is None:
             continue
         kind = "core_idea" if i < len(lesson.core_ideas) else "takeaway"
+        # The back explains with the idea's own statement, which the front never shows.
         decks["Concepts"].add_note(genanki.Note(
-            cloze_m, [cloze_html(idea.cloze), "", esc(f"Lesson {lesson.number}: {kind.replace('_', ' ')}")],
+            cloze_m, [cloze_html(idea.cloze), lesson_html(idea.text),
+                      esc(f"Lesson {lesson.number}: {kind.replace('_', ' ')}")],
             tags=base_tags + [kind], guid=guid(lesson.id, kind, i)))
     for i, objective in enumerate(lesson.objectives):
-        if objective.model_answer is None:
-            continue        # an objective without an answer would make a card that repeats itself
-        decks["Concepts"].add_note(genanki.Note(
-            concept_m, [lesson_html(objective.text), lesson_html(objective.model_answer),
-                        esc(f"Lesson {lesson.number}: learning objective {i + 1}"), ""],
-            tags=base_tags + ["objective"], guid=guid(lesson.id, "objective", i)))
-
-    items = [(e, "Practice", f"level::{e.level}") for e in lesson.exercises] + \
-            [(c, "Quiz", "quiz::conceptual") for c in lesson.quiz.conceptual] + \
-            [(c, "Quiz", "quiz::coding") for c in lesson.quiz.coding]
-    for item, deck, level_tag in items:
-        if item.model_answer:
-            decks["Concepts" if deck == "Practice" else "Quiz"].add_note(genanki.Note(
-                concept_m, [lesson_html(item.prompt), lesson_html(item.model_answer),
-                            esc(f"Lesson {lesson.number}, {item.id}"), ""],
-                tags=base_tags + _tags(level_tag, f"exercise::{item.id}", "conceptual"),
-                guid=guid(lesson.id, item.id, "concept")))
+        card = concept_card(objective.text, objective.answer, objective.model_answer)
+        if card:        # an objective without a model answer would make a card that repeats itself
+            concept("Concepts", card, f"Lesson {lesson.number}: learning objective {i + 1}", ["objective"],
+                    ("objective", i))
+    items = [(e, "Concepts", f"level::{e.level}", "exercise") for e in lesson.exercises] + \
+            [(c, "Quiz", "quiz::conceptual", "quiz") for c in lesson.quiz.conceptual] + \
+            [(c, "Quiz", "quiz::coding", "quiz") for c in lesson.quiz.coding]
+    for item, deck, level_tag, where in items:
+        card = concept_card(item.prompt, item.answer, item.model_answer)
+        if card:
+            concept(deck, card, f"Lesson {lesson.number}, {where} {item.id}",
+                    _tags(level_tag, f"exercise::{item.id}", "conceptual"), (item.id, "concept"))
     for tf in lesson.quiz.true_false:
         decks["Quiz"].add_note(genanki.Note(
             truefalse_m, [lesson_html(tf.statement), "True" if tf.answer else "False", lesson_html(tf.reason),
                           esc(f"Lesson {lesson.number}, quiz {tf.id}"), ""],
             tags=base_tags + _tags("quiz::true_false", f"exercise::{tf.id}"), guid=guid(lesson.id, tf.id, "statement")))
 
-    for g in lb.problems:
-        if g.slot.variant > options.anki_variants:
-            continue
+    for g in deck_problems(lb, options):
         p, s = g.problem, g.slot
         deck = "Practice" if s.section == "exercises" else "Quiz"
         tags = base_tags + _tags(f"level::{s.level}" if s.level else f"quiz::{s.section}",
@@ -160,10 +254,11 @@ def render(lb, options) -> dict[str, bytes]:
                                  "fixed" if s.variant == 0 else "variant")
         identity = (lesson.id, s.item, s.spec.id, s.variant)
         source = esc(source_text(g, lesson))
-        if p.parts[0].kind == "boolean":
+        if _boolean(g):
+            # The verdict is the answer; the worked steps (Extra) explain it, as a problem's solution does.
             decks[deck].add_note(genanki.Note(
                 truefalse_m, [prompt_html(p).replace("True or false: ", ""), "True" if p.answer else "False",
-                              "".join(f"<p>{render_rich(step, 'html')}</p>" for step in p.steps), source, ""],
+                              "", source, solution_html(p)],
                 tags=tags, guid=guid(*identity)))
             continue
         figure = ""
