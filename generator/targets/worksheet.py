@@ -27,7 +27,7 @@ from ..figures import alt_text, figure_name, render_png
 from ..mathfmt import render as render_rich, typst_text
 from ..mathparse import parse_formula
 from ..prose import prose
-from ..problem import GRAD_F_AT_P, P_SYM, Equals, Norm, Problem, Pt, Vec, X, Y, rich
+from ..problem import GRAD_F, GRAD_F_AT_P, P_SYM, Equals, Norm, Problem, Pt, Vec, X, Y, rich
 from ..resources import template_dir
 from ._content import answer_rich
 
@@ -179,8 +179,8 @@ def visual_panels(lesson, figures):
     practice = {"image": "notes-blank.png", "spec": practice_spec,
                 "alt": alt_text(practice_spec, blank=True),
                 "text": rich("Level curves of ", Equals(sp.Function("f")(X, Y), practice_spec["function"]),
-                             ". Draw ∇f at five points of your choice; check that each arrow crosses its level "
-                             "curve at a right angle and is longer where the curves are closer together.")}
+                             ". Draw ", GRAD_F, " at five points of your choice; check that each arrow crosses "
+                             "its level curve at a right angle and is longer where the curves are closer together.")}
     return panels, practice
 
 
