@@ -464,3 +464,25 @@ def test_the_key_restates_every_question_above_its_answer(sheets):
         assert sorted(sheet + statements) == sorted(mine)
     pdf = re.sub(r"\s+", " ", " ".join(_pages(folder / "answer-key.pdf")))
     assert pdf.count("Answer:") == sum(map(len, restated))
+
+
+def test_a_teacher_template_folder_missing_a_template_is_told_how_to_get_it():
+    import jinja2
+    from generator.errors import GenError
+    from generator.targets.worksheet import template
+    with pytest.raises(GenError) as info:
+        template(jinja2.Environment(loader=jinja2.DictLoader({})), "visual-notes-student.typ.j2")
+    assert info.value.exit_code == 2 and "gen init" in info.value.format_message()
+
+
+def test_negative_numbers_print_a_true_minus_sign(sheets):
+    """Decimals (≈ −0.8944), coordinates and every number a reader sees: U+2212, never a hyphen."""
+    from lxml import html as lhtml
+    folder, _ = sheets
+    hyphen = re.compile(r"(?<![\w.])-\d")
+    texts = {name: " ".join(_pages(folder / name)) for name in ("worksheet.pdf", "answer-key.pdf")}
+    texts.update({name: lhtml.document_fromstring((folder / name).read_text("utf-8")).text_content()
+                  for name in ("worksheet.html", "answer-key.html")})
+    for name, text in texts.items():
+        assert "\u2212" in text and not hyphen.search(text), (name, hyphen.findall(text)[:5])
+    assert re.search(r"≈ \(?\u22120\.\d+", texts["answer-key.pdf"] + texts["answer-key.html"])

@@ -204,6 +204,18 @@ def environment(lang: str) -> jinja2.Environment:
     return env
 
 
+def template(env: jinja2.Environment, name: str) -> jinja2.Template:
+    """One worksheet template; a teacher's own template folder (gen init) that lacks it is told how
+    to get it, instead of failing as gen's bug."""
+    try:
+        return env.get_template(name)
+    except jinja2.TemplateNotFound:
+        raise GenError(f"the worksheet templates in {TEMPLATES} have no {name}; gen uses a template folder "
+                       "whole, and this one predates that file.",
+                       fix="copy the file from the templates a fresh `gen init` writes, or delete the folder "
+                           "to use the shipped templates.") from None
+
+
 def compile_typst(source: str, images: dict[str, bytes], timestamp: int, name: str = "document.pdf") -> bytes:
     """A PDF/UA-1 PDF. Typst checks the standard while it writes; a refusal is gen's bug."""
     import typst
@@ -262,12 +274,12 @@ def render(lb, options) -> dict[str, bytes]:
     typ = environment("typst")
     wanted = options.pdf or options.write_typst
     sources = {} if not wanted else {
-        "worksheet": typ.get_template("worksheet.typ.j2").render({**ctx, "doc_title": titles["worksheet"]}),
-        "answer-key": typ.get_template("answer-key.typ.j2").render({**ctx, "doc_title": titles["answer-key"]}),
+        "worksheet": template(typ, "worksheet.typ.j2").render({**ctx, "doc_title": titles["worksheet"]}),
+        "answer-key": template(typ, "answer-key.typ.j2").render({**ctx, "doc_title": titles["answer-key"]}),
     }
     if wanted and lesson.mini_project:
         for kind in ("exemplar", "student"):
-            sources[f"{NOTES}-{kind}"] = typ.get_template(f"visual-notes-{kind}.typ.j2").render(
+            sources[f"{NOTES}-{kind}"] = template(typ, f"visual-notes-{kind}.typ.j2").render(
                 {**ctx, "project": lesson.mini_project, "doc_title": titles[f"{NOTES}-{kind}"]})
     out = {}
     for name, source in sources.items():
@@ -281,6 +293,6 @@ def render(lb, options) -> dict[str, bytes]:
     html = environment("html")
     data_uri = {n: "data:image/png;base64," + base64.b64encode(b).decode() for n, b in images.items()}
     for name in ("worksheet", "answer-key"):
-        out[f"{name}.html"] = html.get_template(f"{name}.html.j2").render(
+        out[f"{name}.html"] = template(html, f"{name}.html.j2").render(
             {**ctx, "images": data_uri, "doc_title": titles[name]}).encode("utf-8")
     return out
