@@ -486,3 +486,13 @@ def test_negative_numbers_print_a_true_minus_sign(sheets):
     for name, text in texts.items():
         assert "\u2212" in text and not hyphen.search(text), (name, hyphen.findall(text)[:5])
     assert re.search(r"≈ \(?\u22120\.\d+", texts["answer-key.pdf"] + texts["answer-key.html"])
+
+
+def test_characters_the_pdf_fonts_lack_are_named_not_dropped():
+    """PDF/UA-1 refuses a glyph no font can draw: such characters (emoji, CJK) print as their
+    Unicode names, and everything else as it is."""
+    from pypdf import PdfReader
+    import io
+    pdf = compile_typst(UA_PREAMBLE + render(("emoji 🧮 fine, ∇ and שלום stay",), "typst"), {}, 0)
+    text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    assert "emoji [abacus] fine, ∇ and" in text and "🧮" not in text

@@ -216,9 +216,47 @@ def template(env: jinja2.Environment, name: str) -> jinja2.Template:
                            "to use the shipped templates.") from None
 
 
+_SHOWN: dict[str, bool] = {}     # character → whether the PDF fonts have a glyph for it (per process)
+_PROBE = '#set document(title: "probe")\n#set text(lang: "en")\n'
+
+
+def _shown(chars: list[str]) -> None:
+    """Find out which characters Typst's own fonts can draw (PDF/UA-1 refuses a glyph it cannot
+    map): all at once, and one by one only when that fails."""
+    import typst
+    todo = [c for c in chars if c not in _SHOWN]
+    if not todo:
+        return
+    def ok(text):
+        try:
+            typst.compile((_PROBE + typst_text(text)).encode("utf-8"), ignore_system_fonts=True,
+                          pdf_standards=list(PDF_STANDARDS))
+            return True
+        except typst.TypstError:
+            return False
+    if ok(" ".join(todo)):
+        _SHOWN.update(dict.fromkeys(todo, True))
+    else:
+        _SHOWN.update((c, ok(c)) for c in todo)
+
+
+def printable_in_pdf(source: str) -> str:
+    """The source with every character the PDF fonts cannot draw (emoji, CJK) written as its
+    Unicode name in brackets, "[abacus]", so the PDF stays PDF/UA-1 and says what was there; the
+    HTML keeps the characters themselves. Invisible marks (variation selectors, joiners) go."""
+    import unicodedata
+    chars = sorted({c for c in source if ord(c) > 0x7F})
+    _shown(chars)
+    for c in (c for c in chars if not _SHOWN[c]):
+        invisible = unicodedata.category(c) in ("Mn", "Me", "Cf")
+        source = source.replace(c, "" if invisible else f"[{unicodedata.name(c, f'U+{ord(c):04X}').lower()}]")
+    return source
+
+
 def compile_typst(source: str, images: dict[str, bytes], timestamp: int, name: str = "document.pdf") -> bytes:
     """A PDF/UA-1 PDF. Typst checks the standard while it writes; a refusal is gen's bug."""
     import typst
+    source = printable_in_pdf(source)
     with tempfile.TemporaryDirectory(prefix="gen-typst-") as tmp:
         root = Path(tmp)
         for image, data in images.items():
