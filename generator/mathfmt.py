@@ -588,7 +588,13 @@ def render(parts, lang: str) -> str:
         elif lang == "mathml":
             out.append(mathml(expr, display))
         elif lang == "typst":
-            out.append(f"$ {typst(expr)} $" if display else f"${typst(expr)}$")
+            # Every formula carries its spoken form as alt text (PDF/UA-1 requires it; a screen
+            # reader reads it instead of the glyphs). The trailing `;` ends the code expression, so
+            # prose that follows (`(a)`, `[`, `.x`) is never read as a call or a field access.
+            from .speech import speak       # speech builds on this module's printers
+            alt = typst_text(speak(expr))[1:-1]
+            out.append(f"#math.equation(block: {'true' if display else 'false'}, alt: {alt}, "
+                       f"${typst(expr)}$.body);")
         elif lang == "text":
             out.append(text(expr))
         else:

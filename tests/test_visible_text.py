@@ -54,7 +54,8 @@ def test_html_worksheets(everything):
 
 def test_pdfs(everything):
     from pypdf import PdfReader
-    for name in ("worksheet.pdf", "answer-key.pdf", "gradient-visual-notes.pdf"):
+    for name in ("worksheet.pdf", "answer-key.pdf", "gradient-visual-notes-exemplar.pdf",
+                 "gradient-visual-notes-student.pdf"):
         reader = PdfReader(str(everything / name))
         _assert_clean(name, "\n".join(page.extract_text() for page in reader.pages))
 

@@ -12,7 +12,7 @@ import sympy as sp
 from generator.families import family_names, get_family
 from generator.families._common import Rejected
 from generator.mathfmt import render, typst
-from generator.problem import DU_F, GRAD_F, GRAD_F_AT_P, U_HAT, Dot, Equals, Norm, Over, Partial, Pt, Root, Vec
+from generator.problem import DU_F, GRAD_F, GRAD_F_AT_P, U_HAT, Dot, Equals, Math, Norm, Over, Partial, Pt, Root, Vec
 from generator.targets.worksheet import compile_typst
 
 from .conftest import LESSONS
@@ -60,9 +60,13 @@ def test_unknown_node_raises_instead_of_leaking_python():
         typst(sp.Integral(x, x))
 
 
+# A PDF/UA-1 document needs a title and a language.
+UA_PREAMBLE = '#set document(title: "test")\n#set text(lang: "en")\n'
+
+
 def test_typst_text_keeps_specials_literal():
     text = 'a # $ * _ @ <label> [x] \\ "q" `c` ~ = - + / : end'
-    source = render((text,), "typst")
+    source = UA_PREAMBLE + render((text,), "typst")
     pdf = compile_typst(source, {}, 0)
     from pypdf import PdfReader
     import io
@@ -79,11 +83,23 @@ def test_every_family_expression_compiles_in_typst():
                 p = fam.generate(random.Random(seed), fam.Params(), None)
             except Rejected:
                 continue
-            pieces = [p.prompt, *p.steps, *[d.feedback for d in p.distractors]]
+            pieces = [p.prompt, *p.steps, *[d.feedback for d in p.distractors],
+                      *[(Math(d.value),) for d in p.distractors if not isinstance(d.value, bool)]]
             parts += [render(r, "typst") for r in pieces]
-            parts += [f"${typst(d.value)}$" for d in p.distractors if not isinstance(d.value, bool)]
-    pdf = compile_typst("\n\n".join(parts), {}, 0)
+    # Under PDF/UA-1, so every formula also has a spoken form (its alt text).
+    pdf = compile_typst(UA_PREAMBLE + "\n\n".join(parts), {}, 0)
     assert pdf.startswith(b"%PDF")
+
+
+def test_typst_math_carries_its_spoken_form():
+    source = render((Math(Equals(Partial(x), 2 * x)),), "typst")
+    assert source == ('#math.equation(block: false, alt: "partial f partial x equals 2 x", '
+                      '$frac(partial f, partial x) = 2 x$.body);')
+    # The `;` ends the code expression: prose after it is never read as a call "(a)" or a field ".x".
+    pdf = compile_typst(UA_PREAMBLE + source + render(("(a) [b] .x",), "typst"), {}, 0)
+    from pypdf import PdfReader
+    import io
+    assert "(a) [b] .x" in PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
 
 
 def _pdf_text(path):
@@ -117,39 +133,54 @@ def test_worksheet_and_key_text(small_build):
                 assert decimal not in flat_ws
 
 
-def test_visual_notes_have_every_function_and_a_blank_page(small_build):
+def test_visual_notes_exemplar_and_student_template(small_build):
     out, _, _ = small_build
-    reader, text = _pdf_text(out / "lesson-1.2.32" / "gradient-visual-notes.pdf")
-    assert "Gradient Visual Notes" in text and "draw the gradients yourself" in text
-    assert "saddle" in text and "Gaussian" in text
-    assert sum(len(page.images) for page in reader.pages) >= 6
+    folder = out / "lesson-1.2.32"
+    assert not (folder / "gradient-visual-notes.pdf").exists()
+    reader, exemplar = _pdf_text(folder / "gradient-visual-notes-exemplar.pdf")
+    assert "Gradient Visual Notes" in exemplar and "Teacher's exemplar" in exemplar
+    assert "saddle" in exemplar and "Gaussian" in exemplar and "steepest-ascent direction" in exemplar
+    assert sum(len(page.images) for page in reader.pages) == 5
+    reader, student = _pdf_text(folder / "gradient-visual-notes-student.pdf")
+    assert "Student template" in student and "Hand in this sheet" in student and "Name:" in student
+    # Blank plots of the same five functions plus the practice plot; none of the exemplar's sentences.
+    assert sum(len(page.images) for page in reader.pages) == 6
+    assert "draw the gradients yourself" in student
+    for answer in ("saddle", "Gaussian", "steepest-ascent direction", "largest rate of change there"):
+        assert answer not in student
 
 
 class _Collect(HTMLParser):
     def __init__(self):
         super().__init__()
-        self.tags, self.alts = [], []
+        self.tags, self.alts, self.sources, self.links = [], [], [], []
 
     def handle_starttag(self, tag, attrs):
         self.tags.append(tag)
+        attrs = dict(attrs)
         if tag == "img":
-            self.alts.append(dict(attrs).get("alt"))
+            self.alts.append(attrs.get("alt"))
+        self.sources += [attrs[a] for a in ("src", "href") if a in attrs and tag != "a"]
+        if tag == "a":
+            self.links.append(attrs.get("href"))
 
 
 def test_html_parses_with_mathml_and_inline_images(small_build):
     out, _, _ = small_build
     from lxml import html as lhtml
+    lesson_links = {"https://www.khanacademy.org/math/multivariable-calculus", "https://tutorial.math.lamar.edu",
+                    "https://www.deeplearning.ai"}
     for name in ("worksheet.html", "answer-key.html"):
         text = (out / "lesson-1.2.32" / name).read_text("utf-8")
         lhtml.document_fromstring(text)
         parser = _Collect()
         parser.feed(text)
-        assert "math" in parser.tags
-        assert "<script" not in text and "http" not in text.split("<body>")[1].split("</body>")[0].replace(
-            "http://www.w3.org/1998/Math/MathML", "")
+        assert "math" in parser.tags and "script" not in parser.tags
+        # Nothing is fetched: images are inline; the only addresses are the lesson's resource links.
+        assert all(src.startswith("data:image/png;base64,") for src in parser.sources), parser.sources
+        assert set(parser.links) == (lesson_links if name == "worksheet.html" else set())
         if name == "answer-key.html":
             assert parser.alts and all(a and a.startswith("Contour plot") for a in parser.alts)
-            assert 'src="data:image/png;base64,' in text
 
 
 def test_templates_are_strict(small_build):
@@ -202,3 +233,266 @@ def test_printer_table_covers_every_node_the_families_emit():
     missing = {c.__name__ for c in emitted - table - singletons
                if not issubclass(c, sp.core.function.AppliedUndef)}
     assert not missing, f"add these to the printer table: {sorted(missing)}"
+
+
+# --- pages as their reader sees them ---------------------------------------------------------------
+
+from .test_pdf_ua import sheets_build  # noqa: E402  (one shared build per shape)
+
+
+@pytest.fixture(params=["one", "three"])
+def sheets(request, tmp_path_factory):
+    return sheets_build(tmp_path_factory, request.param)
+
+
+@pytest.fixture
+def three(tmp_path_factory):
+    return sheets_build(tmp_path_factory, "three")
+
+
+def _pages(path) -> list[str]:
+    from pypdf import PdfReader
+    return [re.sub(r"[ \t]+", " ", page.extract_text()) for page in PdfReader(str(path)).pages]
+
+
+def test_stacked_fractions_in_numbered_steps_never_touch_the_next_line():
+    """Three steps ∂f/∂x = …, one under the other, typeset with the sheets' own preamble: the ink of
+    each line is a band of its own, with white space between the bands."""
+    import io
+    import numpy as np
+    from PIL import Image
+    from generator.targets.worksheet import environment
+    preamble = environment("typst").get_template("common.typ.j2").render(doc_title="t", paper="a4")
+    steps = "".join(f"+ $frac(partial f, partial {v}) = 2 {v}$\n" for v in "xyz")
+    png = compile_typst_png(preamble + "#set page(width: 8cm, height: auto, header: none, footer: none, "
+                            "margin: 5pt)\n" + steps)
+    ink = (np.asarray(Image.open(io.BytesIO(png)).convert("L")) < 128).any(axis=1)
+    bands = sum(1 for above, here in zip(np.r_[False, ink[:-1]], ink) if here and not above)
+    assert bands == 3
+
+
+def compile_typst_png(source: str) -> bytes:
+    import typst
+    return typst.compile(source.encode("utf-8"), format="png", ppi=300)
+
+
+def test_no_solution_or_task_is_split_across_pages(sheets):
+    """Every answer-key solution and every worksheet task (question and its work space) starts and
+    ends on one page, unless it is taller than a page: read from Typst's own layout (`<kept>`)."""
+    import typst
+    folder, _ = sheets
+    for name, least in (("answer-key", 25), ("worksheet", 25)):
+        source = folder / "typst" / f"{name}.typ"
+        marks = typst.query(str(source), "<kept>", field="value", root=str(source.parent))
+        import json
+        marks = json.loads(marks) if isinstance(marks, str) else marks
+        spans: dict[str, dict] = {}
+        for m in marks:
+            spans.setdefault(m["id"], {})[m["edge"]] = (m["page"], m["long"])
+        assert len(spans) >= least, (name, len(spans))
+        for id_, edges in spans.items():
+            (start, long), (end, _) = edges["start"], edges["end"]
+            assert start == end or long, f"{name}: {id_} runs from page {start} to page {end}"
+        assert not all(edges["start"][1] for edges in spans.values())
+
+
+def test_no_heading_ends_a_page(sheets):
+    from pypdf import PdfReader
+    folder, _ = sheets
+    for name in ("worksheet.pdf", "answer-key.pdf", "gradient-visual-notes-student.pdf"):
+        reader = PdfReader(str(folder / name))
+        headings: dict[int, list[str]] = {}
+
+        def collect(items):
+            for item in items:
+                if isinstance(item, list):
+                    collect(item)
+                else:
+                    headings.setdefault(reader.get_destination_page_number(item), []).append(item.title)
+        collect(reader.outline)
+        assert sum(map(len, headings.values())) > 5
+        for number, page in enumerate(reader.pages):
+            body = [line.strip() for line in page.extract_text().splitlines() if line.strip()][1:-1]
+            last = re.sub(r"\s+", " ", body[-1]) if body else ""
+            for title in headings.get(number, []):
+                assert not re.sub(r"\s+", " ", title).endswith(last), f"{name} p{number + 1} ends with '{title}'"
+
+
+def test_version_code_on_every_page_and_pages_counted_per_version(three):
+    from generator.targets.worksheet import version_code
+    folder, _ = three
+    codes = [version_code(42, "lesson-1.2.32", k) for k in (1, 2, 3)]
+    for name, tag in (("worksheet.pdf", "Version "), ("answer-key.pdf", "Answer key · Version ")):
+        pages = _pages(folder / name)
+        shown = []
+        for text in pages:
+            found = [c for c in codes if f"{tag}{c}" in text]
+            assert len(found) == 1, (name, text[:200])
+            shown.append(found[0])
+        assert shown == sorted(shown) and set(shown) == set(codes)        # versions in order, none missing
+        for code in codes:
+            mine = [t for t, c in zip(pages, shown) if c == code]
+            assert re.search(rf"\b1 / {len(mine)}\s*$", mine[0]) and re.search(rf"\b{len(mine)} / {len(mine)}\s*$", mine[-1])
+
+
+def test_student_pages_print_no_seed_and_the_key_keeps_them(sheets):
+    folder, manifest = sheets
+    for name in ("worksheet.pdf", "gradient-visual-notes-student.pdf"):
+        for number, text in enumerate(_pages(folder / name), 1):
+            assert "seed" not in text.lower(), f"{name} p{number}"
+    assert "seed" not in (folder / "worksheet.html").read_text("utf-8").lower()
+    key = " ".join(_pages(folder / "answer-key.pdf"))
+    html_key = (folder / "answer-key.html").read_text("utf-8")
+    copies = len([1 for text in _pages(folder / "answer-key.pdf") if "Answer key: Lesson" in text])
+    shown = [p for p in manifest["problems"] if p["variant"] <= copies]
+    assert shown and all(f"seed {p['seed']}" in key and f"seed {p['seed']}" in html_key for p in shown)
+
+
+def test_the_whole_lesson_is_on_the_worksheet(sheets):
+    from lxml import html as lhtml
+    from generator.lesson import load_lesson
+    folder, _ = sheets
+    lesson = load_lesson(LESSONS / "lesson-1.2.32.yaml")
+    pdf = re.sub(r"\s+", " ", re.sub(r"-\n", "-", " ".join(_pages(folder / "worksheet.pdf"))))
+    doc = lhtml.document_fromstring((folder / "worksheet.html").read_text("utf-8"))
+    html = re.sub(r"\s+", " ", doc.text_content())
+    wanted = [*lesson.prerequisites, *(c.text for c in lesson.core_ideas), *(k.text for k in lesson.key_takeaways),
+              *(r.title for r in lesson.resources), lesson.mini_project.title, lesson.mini_project.description,
+              "Prerequisites", "Core ideas", "Key takeaways", "Additional resources", "Hand in",
+              "gradient-visual-notes-student.pdf", "notebook.ipynb", "Coding challenge q8"]
+    for text in wanted:
+        assert text in pdf and text in html, text
+    for r in lesson.resources:
+        assert r.url in pdf and doc.xpath(f"//a[@href='{r.url}']")
+    assert "{{c1::" not in pdf + html and "::" not in pdf + html          # the statements, not the clozes
+    assert (folder / "notebook.ipynb").is_file()
+
+
+def test_each_version_points_to_its_own_notebook(three):
+    from generator.targets.worksheet import notebook_file, version_code
+    folder, _ = three
+    html = (folder / "worksheet.html").read_text("utf-8").split('class="version-block"')[1:]
+    for k, section in enumerate(html, 1):
+        name = notebook_file(k, version_code(42, "lesson-1.2.32", k))
+        assert name in section and (folder / name).is_file()
+
+
+def _versions(folder):
+    from lxml import html as lhtml
+    doc = lhtml.document_fromstring((folder / "worksheet.html").read_text("utf-8"))
+    return doc.xpath("//section[contains(@class, 'version-block')]")
+
+
+def test_part_labels_carry_a_prime_only_beside_the_lesson_s_own_part(sheets):
+    folder, manifest = sheets
+    fixed = {(p["exercise"], p["problem"]) for p in manifest["problems"] if p["variant"] == 0}
+    for version in _versions(folder):
+        for h3 in version.xpath(".//h3[starts-with(., 'Exercise')]"):
+            item = h3.text_content().split()[-1]
+            labels = []
+            for el in h3.itersiblings():
+                if el.tag in ("h2", "h3"):
+                    break
+                labels += [t.text_content().split(")")[0] + ")" for t in el.xpath("self::div[@class='task']/p")]
+            for label in labels:
+                spec = label.strip("()′")
+                if "′" in label:
+                    assert f"({spec})" in labels and (item, spec) in fixed, (item, labels)
+                else:
+                    assert (item, spec) in fixed or f"({spec}′)" not in labels
+            assert len(set(labels)) == len(labels)
+    assert any("′" in t for v in _versions(folder) for t in v.xpath(".//div[@class='task']/p/text()"))
+
+
+def test_quiz_follows_the_lesson_ids_and_the_randomized_statement_follows_q3(sheets):
+    folder, _ = sheets
+    for version in _versions(folder):
+        rows = [re.sub(r"\s+", " ", r.text_content()) for r in version.xpath(".//ul[@class='tf']/li")]
+        assert [r.split(".")[0] for r in rows] == ["q1", "q2", "q3", "q4"]
+        assert "True or false:" in rows[2] and not any("True or false:" in r for r in rows[:2] + rows[3:])
+        text = re.sub(r"\s+", " ", version.text_content())
+        order = [text.index(f"{q}. ") for q in ("q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8")]
+        assert order == sorted(order)
+    pdf = re.sub(r"\s+", " ", " ".join(_pages(folder / "worksheet.pdf")))
+    q3, tf, q4 = pdf.index("q3."), pdf.index("True or false:"), pdf.index("q4.")
+    assert q3 < tf < q4
+
+
+def test_true_false_boxes_stay_on_their_statement_s_line(sheets):
+    folder, _ = sheets
+    html = (folder / "worksheet.html").read_text("utf-8")
+    css = re.search(r"<style>(.*?)</style>", html, re.S)[1]
+    assert re.search(r"\.tf-boxes\s*\{[^}]*white-space:\s*nowrap", css)
+    assert re.search(r"\.tf-row\s*\{[^}]*display:\s*flex", css)
+    for version in _versions(folder):
+        boxes = version.xpath(".//*[contains(text(), '☐ True')]")
+        assert len(boxes) == 5
+        for box in boxes:
+            assert box.get("class") == "tf-boxes"
+            row = box.getparent()
+            assert row.get("class") == "tf-row" and row.xpath("./span[@class='statement']")
+
+
+def test_work_space_follows_the_work(sheets):
+    from generator.targets.worksheet import ROOM_BOUNDS
+    folder, manifest = sheets
+    [version] = _versions(folder)[:1]
+    heights = [float(re.search(r"height: ([\d.]+)cm", div.get("style"))[1])
+               for div in version.xpath(".//div[@class='task']/div[@class='work']")]
+    tasks = [p for p in manifest["problems"] if p["variant"] in (0, 1) and p["section"] != "conceptual"]
+    order = {"exercises": 0, "true_false": 1, "coding": 2}
+    tasks.sort(key=lambda p: order[p["section"]])           # the sheet's order: exercises, quiz, coding
+    assert len(heights) == len(tasks)
+    work = [len(p["solution"]) + len(p["parts"]) for p in tasks]
+    assert all(ROOM_BOUNDS[0] <= h <= ROOM_BOUNDS[1] for h in heights)
+    for (w1, h1), (w2, h2) in zip(sorted(zip(work, heights)), sorted(zip(work, heights))[1:]):
+        assert h1 <= h2, "more work got less room"
+    assert len(set(heights)) >= 3
+
+
+def test_the_key_restates_every_question_above_its_answer(sheets):
+    from lxml import html as lhtml
+    folder, _ = sheets
+    key = lhtml.document_fromstring((folder / "answer-key.html").read_text("utf-8"))
+    asked = [[re.sub(r"\s+", " ", p.text_content()).strip() for p in v.xpath(".//div[@class='task']/p")]
+             for v in _versions(folder)]
+    restated = [[re.sub(r"\s+", " ", q.text_content()).strip() for q in v.xpath(".//p[@class='question']")]
+                for v in key.xpath("//section[contains(@class, 'version-block')]")]
+    tf = [[re.sub(r"\s+", " ", s.text_content()).strip() for s in v.xpath(".//div[@class='task']//span[@class='statement']")]
+          for v in _versions(folder)]
+    for sheet, mine, statements in zip(asked, restated, tf):
+        assert sorted(sheet + statements) == sorted(mine)
+    pdf = re.sub(r"\s+", " ", " ".join(_pages(folder / "answer-key.pdf")))
+    assert pdf.count("Answer:") == sum(map(len, restated))
+
+
+def test_a_teacher_template_folder_missing_a_template_is_told_how_to_get_it():
+    import jinja2
+    from generator.errors import GenError
+    from generator.targets.worksheet import template
+    with pytest.raises(GenError) as info:
+        template(jinja2.Environment(loader=jinja2.DictLoader({})), "visual-notes-student.typ.j2")
+    assert info.value.exit_code == 2 and "gen init" in info.value.format_message()
+
+
+def test_negative_numbers_print_a_true_minus_sign(sheets):
+    """Decimals (≈ −0.8944), coordinates and every number a reader sees: U+2212, never a hyphen."""
+    from lxml import html as lhtml
+    folder, _ = sheets
+    hyphen = re.compile(r"(?<![\w.])-\d")
+    texts = {name: " ".join(_pages(folder / name)) for name in ("worksheet.pdf", "answer-key.pdf")}
+    texts.update({name: lhtml.document_fromstring((folder / name).read_text("utf-8")).text_content()
+                  for name in ("worksheet.html", "answer-key.html")})
+    for name, text in texts.items():
+        assert "\u2212" in text and not hyphen.search(text), (name, hyphen.findall(text)[:5])
+    assert re.search(r"≈ \(?\u22120\.\d+", texts["answer-key.pdf"] + texts["answer-key.html"])
+
+
+def test_characters_the_pdf_fonts_lack_are_named_not_dropped():
+    """PDF/UA-1 refuses a glyph no font can draw: such characters (emoji, CJK) print as their
+    Unicode names, and everything else as it is."""
+    from pypdf import PdfReader
+    import io
+    pdf = compile_typst(UA_PREAMBLE + render(("emoji 🧮 fine, ∇ and שלום stay",), "typst"), {}, 0)
+    text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    assert "emoji [abacus] fine, ∇ and" in text and "🧮" not in text

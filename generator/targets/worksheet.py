@@ -1,8 +1,14 @@
-"""Printable worksheets: worksheet.pdf, answer-key.pdf, gradient-visual-notes.pdf (Typst, from
-Jinja templates) and worksheet.html / answer-key.html (MathML, images inline, print CSS).
+"""Printable worksheets, PDF/UA-1 (Typst, from Jinja templates), and the same for screens (HTML,
+MathML, images inline):
+
+- worksheet.pdf / .html: the whole lesson a student works through, one version per --copies;
+- answer-key.pdf / .html: the teacher's key, each question restated above its answer and steps;
+- gradient-visual-notes-exemplar.pdf: the mini-project done, as the teacher's model report;
+- gradient-visual-notes-student.pdf: the same functions as blank plots, to annotate and hand in.
 
 Version k of the worksheet (k = 1..copies) shows variant k of every randomized problem, plus the
-lesson's own fixed instance where it has one. Figures go in the key only: they show ∇f(P).
+lesson's own fixed instance where it has one. Figures go in the key only: they show ∇f(P). Seeds
+go in the key only too: a student's sheet names its version by code.
 """
 from __future__ import annotations
 
@@ -16,38 +22,54 @@ import jinja2
 import sympy as sp
 from markupsafe import Markup
 
+from ..errors import GenError
 from ..figures import alt_text, figure_name, render_png
 from ..mathfmt import render as render_rich, typst_text
 from ..mathparse import parse_formula
 from ..prose import prose
-from ..problem import GRAD_F_AT_P, P_SYM, Equals, Norm, Pt, Vec, X, Y, rich
+from ..problem import GRAD_F, GRAD_F_AT_P, P_SYM, Equals, Norm, Problem, Pt, Vec, X, Y, rich
 from ..resources import template_dir
 from ._content import answer_rich
 
 TEMPLATES = template_dir("worksheet")
+PDF_STANDARDS = ("ua-1",)            # every PDF is tagged for screen readers and says so
+NOTES = "gradient-visual-notes"      # the mini-project's two PDFs: -exemplar and -student
+
+# Work space under a task, in cm: a base plus room per worked step and per extra part, within
+# bounds, so a two-step descent or a comparison of three directions gets more than one gradient.
+ROOM_BASE, ROOM_PER_STEP, ROOM_PER_PART, ROOM_BOUNDS = 1.2, 0.6, 0.5, (2.4, 8.0)
+# Space for a written explanation: a base plus room for the words the model answer takes.
+WORDS_PER_CM, EXPLAIN_BOUNDS = 24, (2.4, 4.0)
+
+
+class PdfStandardError(GenError):
+    """Typst refused a PDF under PDF/UA-1. gen writes every formula's and figure's alt text
+    itself, so this is gen's bug (exit 1), never a reason to ship an untagged PDF."""
+    exit_code = 1
 
 
 @dataclass
 class Task:
-    label: str
+    label: str                 # "(a)"; "(a′)" for a practice version shown beside the lesson's own (a)
     prompt: tuple
     answer: tuple
     steps: tuple
-    room: str
+    room: float                # cm of work space on the student's sheet
+    source: str                # for the key: where it comes from, and its seed
     figure: str | None = None
     alt: str | None = None
+    caption: str | None = None
 
 
 @dataclass
 class Version:
     number: int
     code: str
+    notebook: str | None       # the coding notebook of this version, when the build writes one
     levels: list = field(default_factory=list)
-    quiz_tasks: list = field(default_factory=list)
-    coding_tasks: list = field(default_factory=list)
-
-
-ROOM = {"number": "3.2cm", "vector": "3.2cm", "boolean": "1.6cm", "choice": "3.6cm"}
+    true_false: list = field(default_factory=list)
+    conceptual: list = field(default_factory=list)
+    coding: list = field(default_factory=list)
 
 
 def version_code(seed: int, lesson_id: str, k: int) -> str:
@@ -55,21 +77,42 @@ def version_code(seed: int, lesson_id: str, k: int) -> str:
     return f"{k:02d}-{digest}"
 
 
-def _tasks(lb, item, k, figures):
+def notebook_file(k: int, code: str) -> str:
+    """The student notebook of version k, as the notebook target names it."""
+    return "notebook.ipynb" if k == 1 else f"notebook-{code}.ipynb"
+
+
+def work_room(p: Problem) -> float:
+    lo, hi = ROOM_BOUNDS
+    cm = ROOM_BASE + ROOM_PER_STEP * len(p.steps) + ROOM_PER_PART * (len(p.parts) - 1)
+    return round(min(max(cm, lo), hi), 1)
+
+
+def explain_room(model_answer: str | None) -> float:
+    lo, hi = EXPLAIN_BOUNDS
+    words = len((model_answer or "").split())
+    return round(min(max(1.0 + words / WORDS_PER_CM, lo), hi), 1)
+
+
+def _tasks(lb, item, k, figures, owner: str) -> list[Task]:
+    """The problems of one item that version k shows: the lesson's own instance (variant 0) and
+    practice variant k. The prime marks the practice version only when both are shown."""
     tasks = []
     for spec in item.problems:
         chosen = [g for g in lb.variants_of(f"{lb.lesson.id}/{item.id}/{spec.id}")
-                  if g.slot.variant == 0 or g.slot.variant == k]
+                  if g.slot.variant in (0, k)]
+        both = len(chosen) > 1
         for g in chosen:
             p = g.problem
-            name = alt = None
+            label = f"({spec.id}{'′' if both and g.slot.variant else ''})"
+            origin = "the lesson's own" if g.slot.variant == 0 else f"practice version {g.slot.variant}"
+            task = Task(label, p.prompt, answer_rich(p), p.steps, work_room(p), f"{origin} · seed {g.seed}")
             if p.figure is not None:
-                name = figure_name(p.figure)
-                figures.setdefault(name, p.figure)
-                alt = alt_text(p.figure)
-            label = f"({spec.id}{'' if g.slot.variant == 0 else '′'})"
-            tasks.append(Task(label, p.prompt, answer_rich(p), p.steps,
-                              ROOM.get(p.parts[0].kind, "3.6cm"), name, alt))
+                task.figure = figure_name(p.figure)
+                figures.setdefault(task.figure, p.figure)
+                task.alt = alt_text(p.figure)
+                task.caption = f"Figure: the gradient field for {owner} {label}."
+            tasks.append(task)
     return tasks
 
 
@@ -77,23 +120,39 @@ def versions(lb, options, figures) -> list[Version]:
     lesson = lb.lesson
     out = []
     for k in range(1, options.copies + 1):
-        v = Version(k, version_code(options.seed, lesson.id, k))
+        code = version_code(options.seed, lesson.id, k)
+        v = Version(k, code, notebook_file(k, code) if "notebook" in options.targets else None)
         for level in lesson.levels:
-            exercises = [{"item": e, "tasks": _tasks(lb, e, k, figures)} for e in lesson.exercises
-                         if e.level == level.level]
+            exercises = [{"item": e, "room": explain_room(e.model_answer),
+                          "tasks": _tasks(lb, e, k, figures, f"exercise {e.id}")}
+                         for e in lesson.exercises if e.level == level.level]
             if exercises:
                 v.levels.append({"level": level.level, "name": level.name, "exercises": exercises})
-        for tf in lesson.quiz.true_false:
-            v.quiz_tasks += _tasks(lb, tf, k, figures)
-        v.coding_tasks = [{"item": c, "tasks": _tasks(lb, c, k, figures)} for c in lesson.quiz.coding]
+        v.true_false = [{"item": tf, "tasks": _tasks(lb, tf, k, figures, f"question {tf.id}")}
+                        for tf in lesson.quiz.true_false]
+        v.conceptual = [{"item": c, "room": explain_room(c.model_answer)} for c in lesson.quiz.conceptual]
+        v.coding = [{"item": c, "tasks": _tasks(lb, c, k, figures, f"challenge {c.id}")} for c in lesson.quiz.coding]
         out.append(v)
     return out
 
 
+def primed(vs) -> bool:
+    """Whether any label carries the practice mark, so the sheet explains it only then."""
+    def tasks(v):
+        for level in v.levels:
+            for ex in level["exercises"]:
+                yield from ex["tasks"]
+        for group in v.true_false + v.coding:
+            yield from group["tasks"]
+    return any("′" in t.label for v in vs for t in tasks(v))
+
+
 def visual_panels(lesson, figures):
+    """One panel per mini-project function: the exemplar's plot (∇f(P) drawn) and sentences, and
+    the student template's blank plot of the same function (contours and P only)."""
     panels = []
     project = lesson.mini_project
-    for i, pf in enumerate(project.functions if project else ()):
+    for pf in project.functions if project else ():
         f = parse_formula(pf.function, ("x", "y"))
         P = Pt(*[sp.Integer(c) for c in pf.point])
         g = Vec(*[sp.diff(f, v).xreplace({X: P[0], Y: P[1]}) for v in (X, Y)])
@@ -110,15 +169,24 @@ def visual_panels(lesson, figures):
         else:
             computed = rich("At ", Equals(P_SYM, P), " the gradient is zero: a critical point, with no uphill"
                             " direction to draw.")
-        panels.append({"title": rich("f(x, y) = ", f), "image": name, "alt": alt_text(spec), "note": pf.note,
-                       "computed": computed})
-    blank_spec = {"function": parse_formula("x**2 + 2*y**2", ("x", "y")), "variables": (X, Y),
-                  "point": Pt(1, 1), "arrows": []}
-    blank = {"image": "notes-blank.png", "spec": blank_spec,
-             "text": rich("Level curves of ", Equals(sp.Function("f")(X, Y), blank_spec["function"]),
-                          ". Draw ∇f at five points of your choice; check that each arrow crosses its level "
-                          "curve at a right angle and is longer where the curves are closer together.")}
-    return panels, blank
+        blank_spec = {**spec, "arrows": []}
+        panels.append({"title": rich("f(x, y) = ", f), "function": rich(Equals(sp.Function("f")(X, Y), f)),
+                       "point": rich(Equals(P_SYM, P)), "image": name, "alt": alt_text(spec), "note": pf.note,
+                       "computed": computed, "spec": spec,
+                       "blank_image": "blank-" + name, "blank_alt": alt_text(blank_spec, blank=True)})
+    practice_spec = {"function": parse_formula("x**2 + 2*y**2", ("x", "y")), "variables": (X, Y),
+                     "point": Pt(1, 1), "arrows": []}
+    practice = {"image": "notes-blank.png", "spec": practice_spec,
+                "alt": alt_text(practice_spec, blank=True),
+                "text": rich("Level curves of ", Equals(sp.Function("f")(X, Y), practice_spec["function"]),
+                             ". Draw ", GRAD_F, " at five points of your choice; check that each arrow crosses "
+                             "its level curve at a right angle and is longer where the curves are closer together.")}
+    return panels, practice
+
+
+def _typst_str(text: str) -> str:
+    """A Typst string literal (for code arguments: titles, URLs, alt text)."""
+    return typst_text(text)[1:-1]
 
 
 def environment(lang: str) -> jinja2.Environment:
@@ -127,7 +195,7 @@ def environment(lang: str) -> jinja2.Environment:
                              keep_trailing_newline=True)
     if lang == "typst":
         env.filters["t"] = typst_text
-        env.filters["t_str"] = lambda s: typst_text(s)[1:-1]
+        env.filters["t_str"] = _typst_str
         env.filters["rich"] = lambda r: render_rich(r, "typst")
         env.filters["prose"] = lambda s: render_rich(prose(s), "typst")
     else:
@@ -136,60 +204,133 @@ def environment(lang: str) -> jinja2.Environment:
     return env
 
 
-def compile_typst(source: str, images: dict[str, bytes], timestamp: int) -> bytes:
+def template(env: jinja2.Environment, name: str) -> jinja2.Template:
+    """One worksheet template; a teacher's own template folder (gen init) that lacks it is told how
+    to get it, instead of failing as gen's bug."""
+    try:
+        return env.get_template(name)
+    except jinja2.TemplateNotFound:
+        raise GenError(f"the worksheet templates in {TEMPLATES} have no {name}; gen uses a template folder "
+                       "whole, and this one predates that file.",
+                       fix="copy the file from the templates a fresh `gen init` writes, or delete the folder "
+                           "to use the shipped templates.") from None
+
+
+_SHOWN: dict[str, bool] = {}     # character → whether the PDF fonts have a glyph for it (per process)
+_PROBE = '#set document(title: "probe")\n#set text(lang: "en")\n'
+
+
+def _shown(chars: list[str]) -> None:
+    """Find out which characters Typst's own fonts can draw (PDF/UA-1 refuses a glyph it cannot
+    map): all at once, and one by one only when that fails."""
     import typst
+    todo = [c for c in chars if c not in _SHOWN]
+    if not todo:
+        return
+    def ok(text):
+        try:
+            typst.compile((_PROBE + typst_text(text)).encode("utf-8"), ignore_system_fonts=True,
+                          pdf_standards=list(PDF_STANDARDS))
+            return True
+        except typst.TypstError:
+            return False
+    if ok(" ".join(todo)):
+        _SHOWN.update(dict.fromkeys(todo, True))
+    else:
+        _SHOWN.update((c, ok(c)) for c in todo)
+
+
+def printable_in_pdf(source: str) -> str:
+    """The source with every character the PDF fonts cannot draw (emoji, CJK) written as its
+    Unicode name in brackets, "[abacus]", so the PDF stays PDF/UA-1 and says what was there; the
+    HTML keeps the characters themselves. Invisible marks (variation selectors, joiners) go."""
+    import unicodedata
+    chars = sorted({c for c in source if ord(c) > 0x7F})
+    _shown(chars)
+    for c in (c for c in chars if not _SHOWN[c]):
+        invisible = unicodedata.category(c) in ("Mn", "Me", "Cf")
+        source = source.replace(c, "" if invisible else f"[{unicodedata.name(c, f'U+{ord(c):04X}').lower()}]")
+    return source
+
+
+def compile_typst(source: str, images: dict[str, bytes], timestamp: int, name: str = "document.pdf") -> bytes:
+    """A PDF/UA-1 PDF. Typst checks the standard while it writes; a refusal is gen's bug."""
+    import typst
+    source = printable_in_pdf(source)
     with tempfile.TemporaryDirectory(prefix="gen-typst-") as tmp:
         root = Path(tmp)
-        for name, data in images.items():
-            (root / name).write_bytes(data)
+        for image, data in images.items():
+            (root / image).write_bytes(data)
         (root / "main.typ").write_text(source, "utf-8")
-        return typst.compile(str(root / "main.typ"), root=str(root), ignore_system_fonts=True,
-                             timestamp=timestamp)
+        try:
+            return typst.compile(str(root / "main.typ"), root=str(root), ignore_system_fonts=True,
+                                 timestamp=timestamp, pdf_standards=list(PDF_STANDARDS))
+        except typst.TypstError as exc:
+            hints = "".join(f" (hint: {h})" for h in getattr(exc, "hints", ()) or ())
+            raise PdfStandardError(
+                f"Typst refused {name} under PDF/UA-1: {getattr(exc, 'message', None) or exc}{hints}. "
+                "gen writes every formula's and figure's alt text itself, so this is a bug in gen or in "
+                f"the worksheet templates ({TEMPLATES}), not in your lesson; no untagged PDF was written.",
+                fix="report it with the lesson file; meanwhile `--no-pdf` builds everything else, and "
+                    "`--typst-sources --no-pdf` writes the .typ sources to inspect.") from None
 
 
 def _figure_specs(lb, options):
     figures: dict[str, dict] = {}
     vs = versions(lb, options, figures)
-    panels, blank = visual_panels(lb.lesson, figures)
-    return figures, vs, panels, blank
+    panels, practice = visual_panels(lb.lesson, figures)
+    return figures, vs, panels, practice
+
+
+BLANK = {"blank": True}                              # the student template's plots, at the exemplar's size
+PRACTICE = {"blank": True, "width": 6, "height": 6}  # the larger practice plot
 
 
 def figures(lb, options):
     """The plots the worksheets embed, so a parallel build can draw them up front."""
-    specs, _, _, blank = _figure_specs(lb, options)
-    return [(spec, {}) for spec in specs.values()] + [(blank["spec"], BLANK)]
-
-
-BLANK = {"blank": True, "width": 6, "height": 6}
+    specs, _, panels, practice = _figure_specs(lb, options)
+    return ([(spec, {}) for spec in specs.values()] + [(panel["spec"], BLANK) for panel in panels]
+            + [(practice["spec"], PRACTICE)])
 
 
 def render(lb, options) -> dict[str, bytes]:
     lesson = lb.lesson
-    figures, vs, panels, blank = _figure_specs(lb, options)
+    figures, vs, panels, practice = _figure_specs(lb, options)
     images = {name: render_png(spec) for name, spec in sorted(figures.items())}
-    images[blank["image"]] = render_png(blank["spec"], **BLANK)
-    ctx = {"lesson": lesson, "versions": vs, "paper": "a4",
-           "title": f"Lesson {lesson.number}: {lesson.title}",
-           "footer": f"Lesson {lesson.number} · {lesson.title} · seed {options.seed}"}
+    for panel in panels:
+        images[panel["blank_image"]] = render_png(panel["spec"], **BLANK)
+    images[practice["image"]] = render_png(practice["spec"], **PRACTICE)
+    title = f"Lesson {lesson.number}: {lesson.title}"
+    codes = [v.code for v in vs]
+    which = f"version {codes[0]}" if len(codes) == 1 else f"versions {', '.join(codes[:-1])} and {codes[-1]}"
+    ctx = {"lesson": lesson, "versions": vs, "paper": "a4", "title": title, "seed": options.seed,
+           "primed": primed(vs), "notes": NOTES, "panels": panels, "practice": practice}
+    titles = {"worksheet": f"{title} — worksheet, {which}",
+              "answer-key": f"{title} — answer key" + ("" if len(codes) == 1 else f", {which}"),
+              f"{NOTES}-exemplar": f"{title} — visual notes (exemplar)",
+              f"{NOTES}-student": f"{title} — visual notes (student template)"}
     typ = environment("typst")
     wanted = options.pdf or options.write_typst
     sources = {} if not wanted else {
-        "worksheet": typ.get_template("worksheet.typ.j2").render(ctx),
-        "answer-key": typ.get_template("answer-key.typ.j2").render(ctx),
-        "gradient-visual-notes": typ.get_template("visual-notes.typ.j2").render(
-            {**ctx, "project": lesson.mini_project, "panels": panels, "blank": blank}) if lesson.mini_project else None,
+        "worksheet": template(typ, "worksheet.typ.j2").render({**ctx, "doc_title": titles["worksheet"]}),
+        "answer-key": template(typ, "answer-key.typ.j2").render({**ctx, "doc_title": titles["answer-key"]}),
     }
+    if wanted and lesson.mini_project:
+        for kind in ("exemplar", "student"):
+            sources[f"{NOTES}-{kind}"] = template(typ, f"visual-notes-{kind}.typ.j2").render(
+                {**ctx, "project": lesson.mini_project, "doc_title": titles[f"{NOTES}-{kind}"]})
     out = {}
     for name, source in sources.items():
-        if source is None or not options.pdf:
-            continue
-        out[f"{name}.pdf"] = compile_typst(source, images, lb.timestamp)
+        if options.pdf:
+            out[f"{name}.pdf"] = compile_typst(source, images, lb.timestamp, f"{name}.pdf")
         if options.write_typst:
             out[f"typst/{name}.typ"] = source.encode("utf-8")
-            for image in images:
-                out[f"typst/{image}"] = images[image]
+    if options.write_typst and sources:
+        for image in images:
+            out[f"typst/{image}"] = images[image]
     html = environment("html")
     data_uri = {n: "data:image/png;base64," + base64.b64encode(b).decode() for n, b in images.items()}
     for name in ("worksheet", "answer-key"):
-        out[f"{name}.html"] = html.get_template(f"{name}.html.j2").render({**ctx, "images": data_uri}).encode("utf-8")
+        out[f"{name}.html"] = template(html, f"{name}.html.j2").render(
+            {**ctx, "images": data_uri, "doc_title": titles[name]}).encode("utf-8")
     return out
