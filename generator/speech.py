@@ -34,7 +34,7 @@ import sympy as sp
 from sympy.printing.printer import Printer
 
 from .families._common import derivative
-from .mathfmt import SUBSCRIPTS, _Memo
+from .mathfmt import SUBSCRIPTS, _Memo, ordered_terms
 from .problem import GRAD_F_AT_P, Equals, Math, Pt, Vec
 
 # Names printers draw specially (mathfmt.NOTATION), and the arrow labels of the plots, spoken.
@@ -188,7 +188,7 @@ class SpeechPrinter(_Memo, Printer):
     # Arithmetic --------------------------------------------------------------------------------
 
     def _print_Add(self, expr):
-        terms = list(expr.as_ordered_terms())
+        terms = ordered_terms(expr)
         parts, ops = [self._print(terms[0])], []
         for term in terms[1:]:
             negative = term.could_extract_minus_sign()
