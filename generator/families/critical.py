@@ -102,7 +102,7 @@ class CriticalFamily:
         names = [p.name for p in problem.parts]
         point = problem.part("point").answer if "point" in names else problem.data["critical_point"]
         P = V.mp_vec(point)
-        num = V.numeric_gradient(fn, P)
+        num = V.numeric_gradient(fn, P, precise=True)      # must vanish: a threshold, at 30 digits
         checks = [V.check("numeric_gradient_vanishes", all(abs(c) < V.mpmath.mpf("1e-10") for c in num),
                           f"finite-difference gradient at the point {V.fmt(num)}")]
         if "value" in names:

@@ -207,7 +207,7 @@ class DescentFamily:
         if "point" in names:
             checks.append(V.check("numeric_descent_iterate",
                                   V.close(x, V.mp_vec(problem.part("point").answer), mpmath.mpf("1e-10")),
-                                  f"iterating with finite-difference gradients gives {V.fmt(x)}"))
+                                  f"iterating with gradients by {V.derivative_route()} gives {V.fmt(x)}"))
         if "value" in names:
             checks.append(V.check("value_at_iterate",
                                   V.close(values[-1], V.mp(problem.part("value").answer), mpmath.mpf("1e-10")),

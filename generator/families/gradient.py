@@ -98,7 +98,7 @@ class GradientFamily:
             claimed = [c(*pt) for c in claimed_fns]
             checks.append(V.check(f"finite_differences_at_random_point_{i}",
                                   V.close(num, claimed, V.mpmath.mpf("1e-10")),
-                                  f"at {V.fmt(pt)}: numeric {V.fmt(num)} vs answer {V.fmt(claimed)}"))
+                                  f"at {V.fmt(pt)}: numeric ({V.derivative_route()}) {V.fmt(num)} vs answer {V.fmt(claimed)}"))
         return checks
 
 
