@@ -208,10 +208,18 @@ def _params_named(slot: Slot) -> str:
 # The run
 
 def problem_key(problem: Problem) -> str:
-    """Problem.key() as text, compared in the parent: SymPy's srepr, which two structurally equal
-    expressions share."""
-    import sympy as sp
-    return sp.srepr(problem.key())
+    """Problem.key() as text, compared in the parent: each SymPy part by its class and its plain
+    (str) printing, which the manifest entry has already memoized."""
+    return _key_text(problem.key())
+
+
+def _key_text(obj) -> str:
+    from .mathfmt import plain
+    if isinstance(obj, tuple) and not hasattr(obj, "func"):
+        return "(" + ", ".join(_key_text(o) for o in obj) + ")"
+    if hasattr(obj, "func"):                   # a SymPy object
+        return f"{type(obj).__name__}:{plain(obj)}"
+    return repr(obj)
 
 
 def _made(slot: Slot, global_seed: int, finish: Finish, in_worker: bool) -> tuple[str, Generated]:
