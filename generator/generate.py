@@ -50,6 +50,7 @@ class Finish:
     entry: bool = False
     question: bool = False
     keep: int | None = None            # a worker keeps the Problem of variants up to this (None: all)
+    keep_boolean: bool = False         # … and of every true/false variant (the deck balances verdicts over all)
 
     def __call__(self, g: Generated, in_worker: bool) -> Generated:
         from .manifest import problem_entry
@@ -58,7 +59,8 @@ class Finish:
         if self.question:
             from .targets.lms import make_question
             question = make_question(g)
-        keep = not in_worker or self.keep is None or g.slot.variant <= self.keep
+        keep = (not in_worker or self.keep is None or g.slot.variant <= self.keep
+                or self.keep_boolean and g.problem.parts[0].kind == "boolean")
         return replace(g, problem=g.problem if keep else None, entry=entry, question=question)
 
 

@@ -111,7 +111,8 @@ def finish_for(options: Options) -> Finish:
     lms = bool({"qti", "moodle"} & targets)
     keep = max([0] + ([options.anki_variants] if "anki" in targets else [])
                + ([options.copies] if {"worksheet", "notebook"} & targets else []))
-    return Finish(entry=True, question=lms, keep=None if lms and options.lms_figures else keep)
+    return Finish(entry=True, question=lms, keep=None if lms and options.lms_figures else keep,
+                  keep_boolean="anki" in targets)
 
 
 def prepare(paths, options: Options, only: str | None = None, progress=None) -> list[LessonBuild]:
