@@ -12,7 +12,8 @@ family or a check fails. A failure with no lesson-side cause stays a bug of gen 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from .errors import GenError, GenerationError, VerificationError
 from .families import get_family
@@ -34,8 +35,33 @@ class Generated:
     slot: Slot
     seed: int
     attempt: int
-    problem: Problem
+    problem: Problem | None            # None where the build needs only the finished strings below
     checks: tuple[Check, ...]
+    entry: dict | None = None          # the manifest entry (manifest.problem_entry)
+    question: Any = None               # the LMS item (targets.lms.Question)
+
+
+@dataclass(frozen=True)
+class Finish:
+    """What a build makes of each verified problem where it was drawn: in a worker, so that only
+    strings cross back to the parent (unpickling SymPy trees rebuilds them, at the cost of
+    drawing them again). The Problem itself crosses only for the variants that targets print
+    from it (the deck, the worksheets and notebooks)."""
+    entry: bool = False
+    question: bool = False
+    keep: int | None = None            # a worker keeps the Problem of variants up to this (None: all)
+    keep_boolean: bool = False         # … and of every true/false variant (the deck balances verdicts over all)
+
+    def __call__(self, g: Generated, in_worker: bool) -> Generated:
+        from .manifest import problem_entry
+        entry = problem_entry(g) if self.entry else None
+        question = None
+        if self.question:
+            from .targets.lms import make_question
+            question = make_question(g)
+        keep = (not in_worker or self.keep is None or g.slot.variant <= self.keep
+                or self.keep_boolean and g.problem.parts[0].kind == "boolean")
+        return replace(g, problem=g.problem if keep else None, entry=entry, question=question)
 
 
 def pool_key(slot: Slot) -> str:
@@ -183,28 +209,52 @@ def _params_named(slot: Slot) -> str:
 # ---------------------------------------------------------------------------------------------
 # The run
 
+def problem_key(problem: Problem) -> str:
+    """Problem.key() as text, compared in the parent: each SymPy part by its class and its plain
+    (str) printing, which the manifest entry has already memoized."""
+    return _key_text(problem.key())
+
+
+def _key_text(obj) -> str:
+    from .mathfmt import plain
+    if isinstance(obj, tuple) and not hasattr(obj, "func"):
+        return "(" + ", ".join(_key_text(o) for o in obj) + ")"
+    if hasattr(obj, "func"):                   # a SymPy object
+        return f"{type(obj).__name__}:{plain(obj)}"
+    return repr(obj)
+
+
+def _made(slot: Slot, global_seed: int, finish: Finish, in_worker: bool) -> tuple[str, Generated]:
+    attempt, problem = draw(slot, global_seed)
+    seed = slot.seed(global_seed, attempt)
+    g = Generated(slot, seed, attempt, problem, check(slot, seed, problem))
+    return problem_key(problem), finish(g, in_worker)
+
+
 def _draw_and_check(args):
     """One slot's first draw. A GenError is returned, not raised: a pool delivers a raised error
     at the start of its chunk, and the parent must know which slot it belongs to."""
-    slot, global_seed = args
+    slot, global_seed, finish, in_worker = args
     try:
-        attempt, problem = draw(slot, global_seed)
-        return attempt, problem, check(slot, slot.seed(global_seed, attempt), problem)
+        return _made(slot, global_seed, finish, in_worker)
     except GenError as exc:
         return exc
 
 
-def generate_all(slots: list[Slot], global_seed: int, jobs: int = 1, progress=None, locate=None) -> list[Generated]:
+def generate_all(slots: list[Slot], global_seed: int, jobs: int = 1, progress=None, locate=None,
+                 finish: Finish = Finish()) -> list[Generated]:
     """`locate(slot)` gives (file, field path of the spec) so errors name where the lesson says it."""
-    tasks = [(s, global_seed) for s in slots]
+    tasks = [(s, global_seed, finish, jobs > 1) for s in slots]
     if jobs > 1:
         from .workers import worker_pool
         with worker_pool(jobs) as pool:
-            return _resolve(slots, pool.map(_draw_and_check, tasks, chunksize=8), global_seed, progress, locate)
-    return _resolve(slots, map(_draw_and_check, tasks), global_seed, progress, locate)
+            return _resolve(slots, pool.map(_draw_and_check, tasks, chunksize=8), global_seed, progress, locate,
+                            finish=finish)
+    return _resolve(slots, map(_draw_and_check, tasks), global_seed, progress, locate, finish=finish)
 
 
-def _resolve(slots, results, global_seed, progress, locate=None, key=pool_key) -> list[Generated]:
+def _resolve(slots, results, global_seed, progress, locate=None, key=pool_key, finish: Finish = Finish()
+             ) -> list[Generated]:
     """Redraw duplicates serially, in plan order: deterministic whatever the worker count. The
     lesson's own fixed instances are claimed first, so a random variant never takes the place of
     the text's example. Every redraw is counted; a variant that finds nothing new gives up with the
@@ -217,7 +267,7 @@ def _resolve(slots, results, global_seed, progress, locate=None, key=pool_key) -
     seen: dict[str, set] = {}
     for slot, result in zip(slots, arrived):
         if slot.variant == 0 and not isinstance(result, GenError):
-            seen.setdefault(key(slot), set()).add(result[1].key())
+            seen.setdefault(key(slot), set()).add(result[0])
     distinct: dict[str, int] = {}
     draws: dict[str, int] = {}
     out = []
@@ -225,20 +275,23 @@ def _resolve(slots, results, global_seed, progress, locate=None, key=pool_key) -
         try:
             if isinstance(result, GenError):
                 raise result
-            attempt, problem, checks = result
+            content, g = result
+            attempt = g.attempt
             if slot.variant != 0:
                 keys = seen.setdefault(key(slot), set())
                 known = distinct.get(slot.group, 0)
                 budget = min(MAX_DUPLICATE_DRAWS, DUPLICATE_DRAWS + DUPLICATE_DRAWS_PER_KNOWN * known)
                 first = attempt
-                redrawn = problem.key() in keys
-                while problem.key() in keys:
+                redrawn = content in keys
+                while content in keys:
                     if attempt - first >= budget:
                         raise _too_few(slot, known, attempt - first, draws.get(slot.group, 0) + attempt + 1)
                     attempt, problem = draw(slot, global_seed, attempt + 1)
+                    content = problem_key(problem)
                 if redrawn:
-                    checks = check(slot, slot.seed(global_seed, attempt), problem)
-                keys.add(problem.key())
+                    seed = slot.seed(global_seed, attempt)
+                    g = finish(Generated(slot, seed, attempt, problem, check(slot, seed, problem)), False)
+                keys.add(content)
             distinct[slot.group] = distinct.get(slot.group, 0) + 1
         except GenError as exc:
             if locate is None:
@@ -246,7 +299,7 @@ def _resolve(slots, results, global_seed, progress, locate=None, key=pool_key) -
             file, prefix = locate(slot)
             raise exc.located(file=file, prefix=prefix) from None
         draws[slot.group] = draws.get(slot.group, 0) + attempt + 1
-        out.append(Generated(slot, slot.seed(global_seed, attempt), attempt, problem, checks))
+        out.append(g)
     return out
 
 

@@ -480,9 +480,18 @@ def load_lesson(path: Path) -> Lesson:
     if not text.strip():
         raise LessonError("the file is empty.", file=name,
                           fix="start from lesson_data/lesson-1.2.32.yaml or `gen schema`.")
-    node = _compose(text, name)
+    node = data = None
+    try:       # libyaml when present (~10× faster); anything it objects to is re-read by PyYAML, for its words
+        if not yaml.reader.Reader.NON_PRINTABLE.search(text):
+            node = _compose(text, name, FAST_LOADER)
+            data = yaml.load(text, Loader=FAST_LOADER)
+    except (LessonError, yaml.YAMLError, ValueError, OverflowError):
+        node, data = None, None
+    if node is None or data is None:
+        node = _compose(text, name)
     try:
-        data = yaml.load(text, Loader=yaml.SafeLoader)  # safe: plain data only, aliases and tags already refused
+        if data is None:
+            data = yaml.load(text, Loader=yaml.SafeLoader)  # safe: plain data only, aliases and tags already refused
     except (yaml.YAMLError, ValueError, OverflowError) as exc:
         line = _unreadable_line(node)
         raise LessonError(f"a value cannot be read ({exc}).", file=name, line=line,
@@ -497,13 +506,16 @@ def load_lesson(path: Path) -> Lesson:
         raise _lesson_error(exc, node, name) from None
 
 
-def _compose(text: str, name: str):
+FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _compose(text: str, name: str, loader=yaml.SafeLoader):
     """Check the event stream before building anything: no anchors or aliases (they can explode
     in memory), no tags (they name constructors), no nesting deeper than MAX_DEPTH (PyYAML
     composes recursively); then no over-long numbers and no duplicate keys."""
     try:
         depth = 0
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        for event in yaml.parse(text, Loader=loader):
             line = event.start_mark.line + 1
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
                 raise LessonError("YAML anchors and aliases (&name, *name) are not allowed in lesson files.",
@@ -518,7 +530,7 @@ def _compose(text: str, name: str):
                                       file=name, line=line, fix="flatten the structure; see the lesson format in README.md.")
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise LessonError(f"YAML syntax error: {exc.problem or exc.context}.", file=name,

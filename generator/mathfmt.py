@@ -58,6 +58,32 @@ def _name(name: str, lang: str) -> str:
     return out.replace("∇", "nabla ")
 
 
+_TERMS: dict = {}
+
+
+def ordered_terms(expr) -> list:
+    """expr.as_ordered_terms(), once per Add per process: SymPy sorts the terms by evaluating
+    each one numerically, and every printer (TeX, text, plain, MathML, speech) asks again."""
+    try:
+        return list(_TERMS[expr])
+    except KeyError:
+        pass
+    terms = tuple(expr.as_ordered_terms())
+    if len(_TERMS) >= _Memo.MAX:
+        _TERMS.clear()
+    _TERMS[expr] = terms
+    return list(terms)
+
+
+class _OrderedTerms:
+    """SymPy's own printers, with the default order, take their Add terms from ordered_terms."""
+
+    def _as_ordered_terms(self, expr, order=None):
+        if (order or self.order) is None:
+            return ordered_terms(expr)
+        return super()._as_ordered_terms(expr, order=order)
+
+
 class _Memo:
     """Print each subexpression once per process: the same f, ∇f, P and û recur across a problem's
     prompt, steps, distractors and every target. Output does not depend on the caller, only on the
@@ -81,7 +107,7 @@ class _Memo:
         return out
 
 
-class TexPrinter(_Memo, LatexPrinter):
+class TexPrinter(_Memo, _OrderedTerms, LatexPrinter):
     def __init__(self):
         super().__init__({"ln_notation": True})
         self._memo = {}
@@ -126,7 +152,7 @@ class TexPrinter(_Memo, LatexPrinter):
         return r"\text{false}"
 
 
-class PlainPrinter(_Memo, StrPrinter):
+class PlainPrinter(_Memo, _OrderedTerms, StrPrinter):
     def __init__(self):
         super().__init__()
         self._memo = {}
@@ -196,7 +222,7 @@ class TypstPrinter(Printer):
         return name
 
     def _print_Add(self, expr):
-        terms = list(expr.as_ordered_terms())
+        terms = ordered_terms(expr)
         out = self._print(terms[0])
         for term in terms[1:]:
             if term.could_extract_minus_sign():
@@ -382,7 +408,7 @@ class TextPrinter(TypstPrinter):
         return "false"
 
 
-class MathMLPrinter(MathMLPresentationPrinter):
+class MathMLPrinter(_OrderedTerms, MathMLPresentationPrinter):
     def __init__(self):
         super().__init__({"ln_notation": True})
 

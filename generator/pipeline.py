@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import GenError
-from .generate import Generated, generate_all, spec_path
+from .generate import Finish, Generated, generate_all, spec_path
 from .lesson import Lesson, discover, load_lesson, read_source
 from .plan import plan
 from .workers import worker_pool
@@ -103,6 +103,18 @@ def workers(options: Options, problems: int) -> int:
     return (os.cpu_count() or 1) if problems >= PARALLEL_FROM else 1
 
 
+def finish_for(options: Options) -> Finish:
+    """What each verified problem must become in this build (see generate.Finish): its manifest
+    entry always, its LMS item for Canvas or Moodle, and the Problem itself for the variants the
+    deck, the worksheets and the notebooks print."""
+    targets = set(options.targets)
+    lms = bool({"qti", "moodle"} & targets)
+    keep = max([0] + ([options.anki_variants] if "anki" in targets else [])
+               + ([options.copies] if {"worksheet", "notebook"} & targets else []))
+    return Finish(entry=True, question=lms, keep=None if lms and options.lms_figures else keep,
+                  keep_boolean="anki" in targets)
+
+
 def prepare(paths, options: Options, only: str | None = None, progress=None) -> list[LessonBuild]:
     """Load, plan, generate and verify: everything except rendering and writing."""
     if {"worksheet", "notebook"} & set(options.targets) and options.copies > options.variants:
@@ -118,10 +130,11 @@ def prepare(paths, options: Options, only: str | None = None, progress=None) -> 
     plans = [plan(lb.lesson, options.variants) for lb in builds]
     if progress:
         progress(0, "generating and verifying problems", sum(map(len, plans)))
+    finish = finish_for(options)
     for lb, path, slots in zip(builds, sources, plans):
         def locate(slot, lesson=lb.lesson, path=path):
             return str(path), spec_path(lesson, slot)
-        lb.problems = generate_all(slots, options.seed, workers(options, len(slots)), progress, locate)
+        lb.problems = generate_all(slots, options.seed, workers(options, len(slots)), progress, locate, finish)
     return builds
 
 
@@ -129,22 +142,14 @@ _FORKED: tuple = ()
 # Targets in one group run in the same worker, so they share its printer caches (Canvas and
 # Moodle print the same problems).
 GROUPS = (("qti", "moodle"), ("anki",), ("worksheet",))
-CHUNK = 250
 
 
 def _run(task):
-    """One unit of work: manifest entries or LMS items for a chunk of problems, or a group of
-    targets for a lesson."""
-    from .manifest import problem_entry
+    """One unit of work: a group of targets for a lesson."""
     from .targets import get_target
-    kind, index, names = task
+    index, names = task
     builds, options = _FORKED
     lb = builds[index]
-    if kind == "entries":
-        return [problem_entry(g) for g in lb.problems[names[0]:names[1]]]
-    if kind == "questions":
-        from .targets.lms import precompute
-        return precompute(lb.problems[names[0]:names[1]])
     files = {}
     for name in names:
         for rel, data in get_target(name).render(lb, options).items():
@@ -153,16 +158,13 @@ def _run(task):
 
 
 def render_all(builds: list[LessonBuild], options: Options) -> tuple[dict[str, bytes], list[dict]]:
-    """Render every target and the manifest's problem entries; large builds do this in parallel
-    (forked workers share the verified problems without pickling them)."""
+    """Render every target; the manifest's problem entries were made with the problems (see
+    generate.Finish). Large builds render in parallel: forked workers share the verified problems
+    without pickling them, and draw the figures first."""
     global _FORKED
     groups = [tuple(n for n in group if n in options.targets) for group in GROUPS]
     groups += [(n,) for n in options.targets if not any(n in g for g in GROUPS)]
-    chunks = [(i, (a, a + CHUNK)) for i, lb in enumerate(builds) for a in range(0, len(lb.problems), CHUNK)]
-    first = [("entries", i, span) for i, span in chunks]
-    if {"qti", "moodle"} & set(options.targets):
-        first += [("questions", i, span) for i, span in chunks]
-    second = [("targets", i, group) for i in range(len(builds)) for group in groups if group]
+    tasks = [(i, group) for i in range(len(builds)) for group in groups if group]
     jobs = workers(options, sum(len(lb.problems) for lb in builds))
     from .targets import lms
     lms._QUESTIONS.clear()     # keyed by slot identity, which is only unique within one build
@@ -175,35 +177,27 @@ def render_all(builds: list[LessonBuild], options: Options) -> tuple[dict[str, b
                         for r in getattr(get_target(name), "figures", lambda *a: [])(lb, options)]
             if requests:
                 figures.warm_up()                         # import matplotlib once, before forking
-            # Round 1: manifest entries and plots, in parallel. Round 2 forks after the plots are in
-            # the parent's cache, so every target worker inherits them.
-            with worker_pool(jobs) as pool:
-                pending = pool.map(_run, first)           # submitted now, collected below
-                figures.prefetch(requests, pool.map)
-                results = list(pending)
-            for (kind, _, _), result in zip(first, results):
-                if kind == "questions":
-                    lms._QUESTIONS.update(result)
+                # The plots first, in parallel; the target workers fork after they are in the
+                # parent's cache, so every one of them inherits them.
+                with worker_pool(jobs) as pool:
+                    figures.prefetch(requests, pool.map)
             # Typst's compiler keeps threads, which a forked child does not inherit: a child that
             # compiles a PDF after the parent has done so can deadlock. PDFs stay in this process.
-            forked = [t for t in second if "worksheet" not in t[2]]
+            forked = [t for t in tasks if "worksheet" not in t[1]]
             with worker_pool(jobs) as pool:
                 pending = pool.map(_run, forked)
-                here = {t: _run(t) for t in second if "worksheet" in t[2]}
+                here = {t: _run(t) for t in tasks if "worksheet" in t[1]}
                 done = dict(zip(forked, pending))
-            results += [here[t] if t in here else done[t] for t in second]
+            results = [here[t] if t in here else done[t] for t in tasks]
         else:
-            results = [_run(t) for t in first + second]
+            results = [_run(t) for t in tasks]
     finally:
         _FORKED = ()
         lms._QUESTIONS.clear()
     files: dict[str, bytes] = {}
-    entries: list[dict] = []
-    for (kind, _, _), result in zip(first + second, results):
-        if kind == "entries":
-            entries += result
-        elif kind == "targets":
-            files.update(result)
+    for result in results:
+        files.update(result)
+    entries = [g.entry for lb in builds for g in lb.problems]
     return files, entries
 
 

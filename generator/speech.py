@@ -33,7 +33,8 @@ from functools import lru_cache
 import sympy as sp
 from sympy.printing.printer import Printer
 
-from .mathfmt import SUBSCRIPTS, _Memo
+from .families._common import derivative
+from .mathfmt import SUBSCRIPTS, _Memo, ordered_terms
 from .problem import GRAD_F_AT_P, Equals, Math, Pt, Vec
 
 # Names printers draw specially (mathfmt.NOTATION), and the arrow labels of the plots, spoken.
@@ -187,7 +188,7 @@ class SpeechPrinter(_Memo, Printer):
     # Arithmetic --------------------------------------------------------------------------------
 
     def _print_Add(self, expr):
-        terms = list(expr.as_ordered_terms())
+        terms = ordered_terms(expr)
         parts, ops = [self._print(terms[0])], []
         for term in terms[1:]:
             negative = term.could_extract_minus_sign()
@@ -456,7 +457,7 @@ def _field_sentence(spec) -> str:
     from . import figures
     from .verify import float_function      # cheaper than lambdify for 121 points
     f, (x, y) = spec["function"], spec["variables"]
-    gx, gy = sp.diff(f, x), sp.diff(f, y)
+    gx, gy = derivative(f, x), derivative(f, y)
     head = ("Field arrows on a grid point in the gradient's direction, across the contour lines, and are "
             "longer where f changes faster")
     if not (gx.free_symbols | gy.free_symbols) & {x, y}:
@@ -532,7 +533,7 @@ def _describe(spec, blank) -> str:
         return (f"Blank practice plot: contour lines of {function}, with {point} marked P and no arrows, "
                 f"for drawing gradients by hand.")
     at_p = dict(zip((x, y), P))
-    g = Vec(*[sp.diff(f, v).xreplace(at_p) for v in (x, y)])
+    g = Vec(*[derivative(f, v).xreplace(at_p) for v in (x, y)])
     level = speak(f.xreplace(at_p))
     sentences = [f"Contour plot of {function} around P, {point}.", _field_sentence(spec)]
     arrows = [(label, Vec(*v)) for label, v in spec.get("arrows", ())]

@@ -9,7 +9,7 @@ from pydantic import Field
 from .. import verify as V
 from ..mathparse import parse_formula
 from ..problem import GRAD_F, Equals, Problem, Pt, Vec, rich
-from ._common import BaseParams, Rejected, d, f_of, nonzero, number_part, random_point, vector_part
+from ._common import BaseParams, Rejected, d, derivative, f_of, nonzero, number_part, random_point, vector_part
 from .at_point import integer_form
 
 X, Y = sp.Symbol("x", real=True), sp.Symbol("y", real=True)
@@ -58,7 +58,7 @@ class CriticalFamily:
             # Choose the linear terms so that (p, q) is the critical point: ∇f = H·(v − P).
             f = a * X**2 + b * X * Y + c * Y**2 - (2 * a * p + b * q) * X - (b * p + 2 * c * q) * Y
         a, b, c = quadratic(f)
-        fx, fy = sp.diff(f, X), sp.diff(f, Y)
+        fx, fy = derivative(f, X), derivative(f, Y)
         solutions = list(sp.linsolve([fx, fy], [X, Y]))
         if len(solutions) != 1 or any(s.free_symbols for s in solutions[0]):
             raise Rejected("not a unique critical point")
@@ -102,7 +102,7 @@ class CriticalFamily:
         names = [p.name for p in problem.parts]
         point = problem.part("point").answer if "point" in names else problem.data["critical_point"]
         P = V.mp_vec(point)
-        num = V.numeric_gradient(fn, P)
+        num = V.numeric_gradient(fn, P, precise=True)      # must vanish: a threshold, at 30 digits
         checks = [V.check("numeric_gradient_vanishes", all(abs(c) < V.mpmath.mpf("1e-10") for c in num),
                           f"finite-difference gradient at the point {V.fmt(num)}")]
         if "value" in names:

@@ -2,6 +2,7 @@
 decreases at every step; optionally f at the last iterate."""
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Literal
 
 import mpmath
@@ -33,13 +34,50 @@ def _sub(k: int) -> str:
 
 def positive_definite_quadratic(rng, vs, coefficients):
     """a x² + b xy + c y² + d x + e y with a positive definite Hessian: a unique minimum."""
-    x, y = vs
-    lo, hi = coefficients
-    a, c = rng.randint(1, max(1, hi)), rng.randint(1, max(1, hi))
-    b = rng.randint(lo, hi)
-    if 4 * a * c - b * b <= 0:
-        raise Rejected("the quadratic has no minimum (its Hessian is not positive definite)")
-    return a * x**2 + b * x * y + c * y**2 + nonzero(rng, lo, hi) * x + nonzero(rng, lo, hi) * y
+    return _Quadratic.draw(rng, coefficients).expr(vs)
+
+
+class _Quadratic:
+    """One of our own quadratics a x² + b xy + c y² + d x + e y, by its integer coefficients:
+    its Hessian, gradient and values in exact integer and Fraction arithmetic, so a draw that is
+    rejected (f does not decrease, the rate is too large) costs no SymPy work."""
+
+    def __init__(self, a, b, c, d, e):
+        self.a, self.b, self.c, self.d, self.e = a, b, c, d, e
+
+    @classmethod
+    def draw(cls, rng, coefficients):
+        lo, hi = coefficients
+        a, c = rng.randint(1, max(1, hi)), rng.randint(1, max(1, hi))
+        b = rng.randint(lo, hi)
+        if 4 * a * c - b * b <= 0:
+            raise Rejected("the quadratic has no minimum (its Hessian is not positive definite)")
+        return cls(a, b, c, nonzero(rng, lo, hi), nonzero(rng, lo, hi))
+
+    def expr(self, vs):
+        x, y = vs
+        return self.a * x**2 + self.b * x * y + self.c * y**2 + self.d * x + self.e * y
+
+    def gradient_expr(self, vs):
+        x, y = vs
+        return Vec(2 * self.a * x + self.b * y + self.d, self.b * x + 2 * self.c * y + self.e)
+
+    def rate_fits(self, eta) -> bool:
+        """eta · λ_max < 2, exactly: λ_max = a + c + √((a − c)² + b²) for the Hessian [[2a, b], [b, 2c]]."""
+        room = 2 / Fraction(eta.p, eta.q) - (self.a + self.c)
+        return room > 0 and (self.a - self.c) ** 2 + self.b ** 2 < room * room
+
+    def gradient(self, p):
+        x, y = p
+        return (2 * self.a * x + self.b * y + self.d, self.b * x + 2 * self.c * y + self.e)
+
+    def value(self, p):
+        x, y = p
+        return self.a * x * x + self.b * x * y + self.c * y * y + self.d * x + self.e * y
+
+
+def _exact(q):
+    return sp.Integer(q) if isinstance(q, int) else sp.Rational(q.numerator, q.denominator)
 
 
 class DescentFamily:
@@ -51,9 +89,37 @@ class DescentFamily:
         vs = variables(params)
         fixed = fixed or {}
         if "function" in fixed:
-            f = parse_formula(fixed["function"], tuple(str(v) for v in vs))
+            return self._generate(rng, params, fixed, vs, parse_formula(fixed["function"], tuple(str(v) for v in vs)))
+        q = _Quadratic.draw(rng, params.coefficients)
+        x0 = Pt(*[sp.Integer(c) for c in fixed["point"]]) if "point" in fixed else random_point(rng, params, vs)
+        if "eta" in fixed:
+            eta = parse_formula(str(fixed["eta"]), ())
         else:
-            f = positive_definite_quadratic(rng, vs, params.coefficients)
+            rates = [r for r in LEARNING_RATES if q.rate_fits(r)]
+            if not rates:
+                raise Rejected("f is too steep for the offered learning rates")
+            eta = rng.choice(rates)
+        if not (eta.is_Rational and eta > 0):
+            raise Rejected("the learning rate must be a positive rational number such as 1/10")
+        n = int(fixed.get("steps", params.steps))
+        step = Fraction(eta.p, eta.q)
+        point = tuple(int(c) for c in x0)
+        points, values = [point], [q.value(point)]
+        for k in range(n):
+            g = q.gradient(point)
+            if all(c == 0 for c in g):
+                raise Rejected("∇f is zero at an iterate: descent does not move")
+            point = tuple(p - step * c for p, c in zip(point, g))
+            points.append(point)
+            values.append(q.value(point))
+            if not values[-1] < values[-2]:
+                raise Rejected("f does not decrease at every step (the learning rate is too large)")
+        f = q.expr(vs)
+        return self._finish(vs, f, q.gradient_expr(vs), x0, eta, n, [Pt(*map(_exact, p)) for p in points],
+                            [_exact(v) for v in values], params)
+
+    def _generate(self, rng, params, fixed, vs, f) -> Problem:
+        """A lesson's own f, in SymPy."""
         hessian = sp.hessian(f, vs)
         if hessian.free_symbols or not hessian.is_positive_definite:
             raise Rejected("f must be a quadratic with a minimum (a positive definite Hessian)")
@@ -72,18 +138,23 @@ class DescentFamily:
         n = int(fixed.get("steps", params.steps))
         grad = gradient(f, vs)
         xs, values = [x0], [at(f, vs, x0)]
-        steps = [rich(Equals(sp.Symbol("∇f"), grad), ".")]
         for k in range(n):
             g = Vec(*at(grad, vs, xs[-1]))
             if all(c == 0 for c in g):
                 raise Rejected("∇f is zero at an iterate: descent does not move")
             nxt = Pt(*[p - eta * c for p, c in zip(xs[-1], g)])
-            steps.append(rich(f"Step {k + 1}: ", Equals(sp.Symbol(f"∇f(x{_sub(k)})"), g), ", so ",
-                              Equals(sp.Symbol(f"x{_sub(k + 1)}"), nxt), "."))
             xs.append(nxt)
             values.append(at(f, vs, nxt))
             if not values[-1] < values[-2]:
                 raise Rejected("f does not decrease at every step (the learning rate is too large)")
+        return self._finish(vs, f, grad, x0, eta, n, xs, values, params)
+
+    def _finish(self, vs, f, grad, x0, eta, n, xs, values, params) -> Problem:
+        steps = [rich(Equals(sp.Symbol("∇f"), grad), ".")]
+        for k in range(n):
+            g = Vec(*at(grad, vs, xs[k]))
+            steps.append(rich(f"Step {k + 1}: ", Equals(sp.Symbol(f"∇f(x{_sub(k)})"), g), ", so ",
+                              Equals(sp.Symbol(f"x{_sub(k + 1)}"), xs[k + 1]), "."))
         answer, last = xs[-1], values[-1]
         steps.append(rich("f decreases at every step: ", *sum(([Equals(sp.Symbol(f"f(x{_sub(k)})"), v), ", "]
                                                                 for k, v in enumerate(values)), [])[:-1], "."))
@@ -136,7 +207,7 @@ class DescentFamily:
         if "point" in names:
             checks.append(V.check("numeric_descent_iterate",
                                   V.close(x, V.mp_vec(problem.part("point").answer), mpmath.mpf("1e-10")),
-                                  f"iterating with finite-difference gradients gives {V.fmt(x)}"))
+                                  f"iterating with gradients by {V.derivative_route()} gives {V.fmt(x)}"))
         if "value" in names:
             checks.append(V.check("value_at_iterate",
                                   V.close(values[-1], V.mp(problem.part("value").answer), mpmath.mpf("1e-10")),

@@ -9,7 +9,7 @@ from pydantic import Field
 from .. import verify as V
 from ..mathparse import parse_formula
 from ..problem import GRAD_F, Equals, Partial, Problem, Vec, rich
-from ._common import BaseParams, Rejected, choice_part, d, f_of, random_form, sampler, variables
+from ._common import BaseParams, Rejected, choice_part, d, derivative, f_of, gradient, random_form, sampler, variables
 
 Form = Literal["polynomial", "exp", "trig", "log", "quotient"]
 
@@ -41,11 +41,10 @@ def sloppy_diff(expr, v, mistake):
         factor = 1 if mistake == "power" else e
         return factor * base ** (e - 1) * inner
     if isinstance(expr, sp.Function) and len(expr.args) == 1:
-        t = sp.Dummy("t")
-        outer = sp.diff(expr.func(t), t).xreplace({t: expr.args[0]})
+        outer = expr.fdiff(1)           # d/dt of the function, at its argument
         inner = sp.Integer(1) if mistake == "chain" else sloppy_diff(expr.args[0], v, mistake)
         return outer * inner
-    return sp.diff(expr, v)
+    return derivative(expr, v)
 
 
 class GradientFamily:
@@ -59,7 +58,7 @@ class GradientFamily:
             f = parse_formula(fixed["function"], tuple(str(v) for v in vs))
         else:
             f = random_form(rng, vs, params.coefficients, params.degree, params.form)
-        grad = Vec(*[sp.diff(f, v) for v in vs])
+        grad = gradient(f, vs)
         if any(c == 0 for c in grad) and not fixed:
             raise Rejected("a partial derivative is zero")
         F = f_of(vs)
@@ -99,7 +98,7 @@ class GradientFamily:
             claimed = [c(*pt) for c in claimed_fns]
             checks.append(V.check(f"finite_differences_at_random_point_{i}",
                                   V.close(num, claimed, V.mpmath.mpf("1e-10")),
-                                  f"at {V.fmt(pt)}: numeric {V.fmt(num)} vs answer {V.fmt(claimed)}"))
+                                  f"at {V.fmt(pt)}: numeric ({V.derivative_route()}) {V.fmt(num)} vs answer {V.fmt(claimed)}"))
         return checks
 
 

@@ -76,7 +76,7 @@ class MagnitudeFamily:
             want = V.mp(problem.part("rate").answer)
             along = V.limit_directional(fn, P, [c / length for c in num])
             checks += [V.check("norm_of_numeric_gradient", V.close(length, want, mpmath.mpf("1e-10")),
-                               f"|finite-difference gradient| = {V.fmt(length)} vs answer {V.fmt(want)}"),
+                               f"|gradient by {V.derivative_route()}| = {V.fmt(length)} vs answer {V.fmt(want)}"),
                        V.check("limit_definition_along_gradient", V.close(along, want, mpmath.mpf("1e-10")),
                                f"d/dt f(P + t·∇f/|∇f|) at t=0 = {V.fmt(along)}")]
             if len(P) == 2:
@@ -84,7 +84,7 @@ class MagnitudeFamily:
                 best = max(gx * math.cos(t) + gy * math.sin(t) for t in [2 * math.pi * k / 360 for k in range(360)])
                 checks.append(V.check("max_over_sampled_directions", best <= w + 1e-9 * max(1, w)
                                       and best >= w * math.cos(math.pi / 360) - 1e-9 * max(1, w),
-                                      f"largest projection of the finite-difference gradient on 360 unit "
+                                      f"largest projection of the gradient by {V.derivative_route()} on 360 unit "
                                       f"directions {V.fmt(best)}"))
         return checks
 

@@ -93,7 +93,7 @@ class SteepestFamily:
             checks += [
                 V.unit_check(unit),
                 V.check("direction_matches_numeric_gradient", V.close(V.mp_vec(unit), expected, mpmath.mpf("1e-10")),
-                        f"±∇f/|∇f| by finite differences = {V.fmt(expected)}"),
+                        f"±∇f/|∇f| by {V.derivative_route()} = {V.fmt(expected)}"),
             ]
             if len(P) == 2:
                 # No sampled direction may do better than the answer (rates from the finite-difference
@@ -103,7 +103,7 @@ class SteepestFamily:
                 checks.append(V.check("no_sampled_direction_is_steeper",
                                       float(sign * rate_along) >= best - 1e-9 * max(1, best),
                                       f"rate along answer (limit definition) {V.fmt(sign * rate_along)} ≥ best "
-                                      f"projection of the finite-difference gradient on 72 directions {V.fmt(best)}"))
+                                      f"projection of the gradient by {V.derivative_route()} on 72 directions {V.fmt(best)}"))
         if "rate" in names:
             rate = V.mp(problem.part("rate").answer)
             along = V.limit_directional(fn, P, expected)

@@ -122,11 +122,11 @@ class TrueFalseFamily:
         if kind == "gradient_value":
             truth = V.close(g, V.mp_vec(problem.data["claimed_gradient"]), tol)
         elif kind == "increases_along":
-            truth = V.limit_directional(fn, P, V.mp_vec(problem.data["direction"])) > tol
+            truth = V.limit_directional(fn, P, V.mp_vec(problem.data["direction"]), precise=True) > tol
         elif kind == "max_rate":
             truth = V.close(mpmath.sqrt(sum(c**2 for c in g)), V.mp(problem.data["claimed_rate"]), tol)
         else:
-            truth = abs(V.limit_directional(fn, P, V.mp_vec(problem.data["direction"]))) < tol
+            truth = abs(V.limit_directional(fn, P, V.mp_vec(problem.data["direction"]), precise=True)) < tol
         return [V.check("truth_value_recomputed", truth == problem.answer,
                         f"numerically the statement is {truth}; answer says {problem.answer}")]
 

@@ -109,7 +109,7 @@ class UphillFamily:
         P = V.mp_vec(problem.point)
         checks = []
         for part, v in zip(problem.parts, problem.data["directions"]):
-            rate = V.limit_directional(fn, P, V.mp_vec(v))
+            rate = V.limit_directional(fn, P, V.mp_vec(v), precise=True)    # a sign: at 30 digits
             numeric = 0 if rate > mpmath.mpf("1e-10") else 1 if rate < -mpmath.mpf("1e-10") else 2
             checks.append(V.check(f"{part.name}_sign_by_limit_definition", numeric == int(part.answer),
                                   f"d/dt f(P + t·v) at t=0 = {V.fmt(rate)}: f {VERDICTS[numeric]}"))

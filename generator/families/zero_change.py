@@ -61,7 +61,7 @@ class ZeroChangeFamily:
         checks = []
         for i, u in enumerate(problem.answer):
             checks.append(V.unit_check(u))
-            rate = V.limit_directional(fn, P, V.mp_vec(u))
+            rate = V.limit_directional(fn, P, V.mp_vec(u), precise=True)     # must be zero: at 30 digits
             checks.append(V.check(f"zero_rate_along_{i}", abs(rate) < mpmath.mpf("1e-10"),
                                   f"d/dt f(P + t·u) at t=0 = {V.fmt(rate)}"))
         a, b = (V.mp_vec(u) for u in problem.answer)
@@ -73,7 +73,7 @@ class ZeroChangeFamily:
             for v in dist.value:
                 vec = V.mp_vec(v)
                 length = mpmath.sqrt(sum(c**2 for c in vec))
-                level = abs(V.limit_directional(fn, P, [c / length for c in vec])) < mpmath.mpf("1e-10")
+                level = abs(V.limit_directional(fn, P, [c / length for c in vec], precise=True)) < mpmath.mpf("1e-10")
                 ok = ok and level and abs(length - 1) < mpmath.mpf("1e-10")
             checks.append(V.check(f"distractor_{i}_is_not_a_level_unit_pair", not ok,
                                   f"{dist.misconception}: not both unit vectors along the level curve"))

@@ -191,16 +191,18 @@ _QUESTIONS: dict[tuple, Question] = {}
 
 
 def question(g: Generated) -> Question:
-    """The LMS item for a problem; computed once per build (Canvas and Moodle share it, and a
-    parallel build computes them in workers up front, see pipeline.render_all)."""
+    """The LMS item for a problem: made where the problem was drawn (generate.Finish), or here,
+    once per build (Canvas and Moodle share it)."""
+    if g.question is not None:
+        return g.question
     key = (g.slot.id, g.seed)
     if key not in _QUESTIONS:
         _QUESTIONS[key] = _question(g)
     return _QUESTIONS[key]
 
 
-def precompute(problems) -> dict[tuple, Question]:
-    return {(g.slot.id, g.seed): question(g) for g in problems}
+def make_question(g: Generated) -> Question:
+    return _question(g)
 
 
 def _plain_words(text: str) -> bool:

@@ -17,6 +17,7 @@ The grammar, for a value x asked as an integer or as a decimal rounded to d plac
 from __future__ import annotations
 
 from decimal import ROUND_HALF_DOWN, ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 import sympy as sp
 
@@ -30,6 +31,7 @@ def tolerance(form: str, decimals: int) -> float:
     return 0.0 if form == "integer" else 0.5 * 10.0 ** -decimals
 
 
+@lru_cache(maxsize=1 << 16, typed=True)
 def exact_text(value) -> str:
     """The value as a plain decimal a numerical grader parses (no exponent, no fraction)."""
     text = str(int(value)) if getattr(value, "is_Integer", False) else f"{_decimal(value):.10f}"
@@ -38,6 +40,7 @@ def exact_text(value) -> str:
     return "0" if text in ("-0", "") else text
 
 
+@lru_cache(maxsize=1 << 16, typed=True)
 def _decimal(value) -> Decimal:
     if getattr(value, "is_Rational", False):
         return Decimal(int(value.p)) / Decimal(int(value.q))
@@ -66,6 +69,7 @@ def _digit_forms(magnitude: Decimal, value, form: str, decimals: int) -> set[str
     return {t for t in out if t}
 
 
+@lru_cache(maxsize=1 << 16, typed=True)
 def typings(value, form: str = "decimal", decimals: int = 2) -> tuple[str, ...]:
     """Every reasonable typing of `value` (see the module docstring), sorted."""
     exact = _decimal(value)
