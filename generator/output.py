@@ -1,9 +1,10 @@
 """Write a build safely: lock, stage, swap in atomically, and touch only what gen can prove it made.
 
-Proof is a marker file, `.gen-build`, that gen writes into every folder it creates: a random
-token, the sha256 of the folder's manifest.json and the token of the build it replaced. A folder
-is gen's when its marker is intact, its manifest is the one the marker names, and every file in
-it is listed in that manifest (with the sha256 gen wrote, for the output folder itself). So:
+Proof is a marker file, `.gen-build`, that gen writes into every folder it creates: a token (the
+start of the manifest's sha256, so the same build gives the same bytes) and the sha256 of the
+folder's manifest.json. A folder is gen's when its marker is intact, its manifest is the one the
+marker names, and every file in it is listed in that manifest (with the sha256 gen wrote, for the
+output folder itself). So:
 
 - `--out` is replaced only if it is new, empty, or such a folder; a folder holding anything else
   is refused, naming the extra files (`--force` replaces a gen build anyway, never a folder that
@@ -46,11 +47,14 @@ _SCRATCH = re.compile(r"\.(?P<name>.+)\.gen-(?P<kind>staging|old)-(?P<token>[0-9
 class Marker:
     token: str
     manifest_sha256: str
-    previous: str | None = None
+
+    @classmethod
+    def of(cls, manifest: bytes) -> "Marker":
+        digest = hashlib.sha256(manifest).hexdigest()
+        return cls(digest[:32], digest)
 
     def dump(self) -> bytes:
-        return (f"{MAGIC}\ntoken {self.token}\nmanifest-sha256 {self.manifest_sha256}\n"
-                f"previous {self.previous or '-'}\n").encode("ascii")
+        return f"{MAGIC}\ntoken {self.token}\nmanifest-sha256 {self.manifest_sha256}\n".encode("ascii")
 
 
 def read_marker(folder: Path) -> Marker | None:
@@ -64,10 +68,10 @@ def read_marker(folder: Path) -> Marker | None:
     except (OSError, UnicodeDecodeError):
         return None
     fields = dict(line.split(" ", 1) for line in lines[1:] if " " in line)
-    token, digest, previous = fields.get("token", ""), fields.get("manifest-sha256", ""), fields.get("previous")
+    token, digest = fields.get("token", ""), fields.get("manifest-sha256", "")
     if lines[:1] != [MAGIC] or not re.fullmatch(r"[0-9a-f]{32}", token) or not re.fullmatch(r"[0-9a-f]{64}", digest):
         return None
-    return Marker(token, digest, previous if previous and re.fullmatch(r"[0-9a-f]{32}", previous) else None)
+    return Marker(token, digest)
 
 
 def _sha256(path: Path) -> str:
@@ -207,9 +211,9 @@ def _own_scratch(folder: Path, token: str, live: Marker | None) -> bool:
     marker = read_marker(folder)
     if marker is None:
         return False
-    # Its own token is in its name, or it is the build the live output says it replaced (a
-    # build killed right after the swap leaves the previous build under the staging name).
-    made_here = marker.token == token or (live is not None and live.previous == marker.token)
+    # Its own token is in its name, or the live output's is (a build killed right after the swap
+    # leaves the previous build under the new build's staging name).
+    made_here = marker.token == token or (live is not None and live.token == token)
     return made_here and unproven(folder, hashes=False) == []
 
 
@@ -256,8 +260,7 @@ def write_staged(out: Path, files: dict[str, bytes]) -> None:
         if ".." in Path(rel).parts or Path(rel).is_absolute() or rel == MARKER_FILE:
             raise OutputError(f"refusing to write outside the build folder: {rel}")
     previous = read_marker(out) if out.is_dir() else None
-    marker = Marker(secrets.token_hex(16), hashlib.sha256(files["manifest.json"]).hexdigest(),
-                    previous.token if previous else None)
+    marker = Marker.of(files["manifest.json"])
     staging = out.parent / f".{out.name}.gen-staging-{marker.token}"
     os.mkdir(staging)
     try:

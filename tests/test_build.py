@@ -71,6 +71,18 @@ def test_same_seed_gives_identical_bytes(tmp_path, small_build):
         assert again[name] == files[name], name
 
 
+def test_the_build_marker_has_the_same_bytes_for_the_same_build(tmp_path):
+    """Same seed, same bytes holds for the whole folder, gen's ownership marker included, whether
+    the build is new or replaces an earlier one."""
+    opts = small_options(variants=1, targets=("moodle",))
+    build([LESSONS], tmp_path / "a", opts)
+    build([LESSONS], tmp_path / "b", small_options(variants=2, targets=("moodle",)))
+    build([LESSONS], tmp_path / "b", opts)
+    a, b = (tmp_path / name / ".gen-build" for name in "ab")
+    assert a.read_bytes() == b.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]
+
+
 def test_source_date_epoch_changes_only_timestamps(tmp_path, monkeypatch):
     opts = small_options(variants=1, targets=("anki",), epoch_override=1_700_000_000)
     files = build([LESSONS], tmp_path / "a", opts)
