@@ -191,29 +191,6 @@ def _files(root: Path, pattern: str):
             yield path, rel
 
 
-class _Progress:
-    """One status line on a terminal ("stage… done/total"); silent otherwise."""
-
-    def __init__(self, show):
-        self.show, self.count, self.label, self.total = show, 0, "", None
-
-    def __enter__(self):
-        return self
-
-    def step(self, n, stage=None, total=None):
-        if stage is not None:
-            self.label, self.count, self.total = stage, 0, total
-        self.count += n
-        if self.show and (stage is not None or self.count % 10 == 0 or self.count == self.total):
-            done = f" {self.count}/{self.total}" if self.total else ""
-            click.echo(f"\r\033[K  {self.label}…{done}", nl=False, err=True)
-
-    def __exit__(self, *exc):
-        if self.show:
-            click.echo("\r\033[K", nl=False, err=True)
-        return False
-
-
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @content_options

@@ -34,7 +34,7 @@ import sympy as sp
 from sympy.printing.printer import Printer
 
 from .families._common import derivative
-from .mathfmt import SUBSCRIPTS, _Memo, ordered_terms
+from .mathfmt import SUBSCRIPTS, _as_sympy, _Memo, ordered_terms
 from .problem import GRAD_F_AT_P, Equals, Math, Pt, Vec
 
 # Names printers draw specially (mathfmt.NOTATION), and the arrow labels of the plots, spoken.
@@ -347,14 +347,6 @@ def _root_of_one_word(expr) -> bool:
 
 
 _SPEECH = SpeechPrinter()
-
-
-def _as_sympy(expr):
-    if isinstance(expr, bool):
-        return sp.true if expr else sp.false
-    if isinstance(expr, tuple):
-        return sp.Tuple(*expr)
-    return expr
 
 
 @lru_cache(maxsize=1 << 16, typed=True)

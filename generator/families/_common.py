@@ -185,27 +185,6 @@ def numeric(value) -> list[float] | float:
     return float(value)
 
 
-def distinct_distractors(answer, candidates, minimum=3, limit=4, to_numbers=numeric
-                         ) -> tuple[Distractor, ...]:
-    """Keep candidates that differ numerically from the answer and from each other."""
-    seen = [to_numbers(answer)]
-    kept = []
-    for d in candidates:
-        try:
-            n = to_numbers(d.value)
-        except (TypeError, ValueError):
-            continue
-        if any(_close(n, s) for s in seen):
-            continue
-        seen.append(n)
-        kept.append(d)
-        if len(kept) == limit:
-            break
-    if len(kept) < minimum:
-        raise Rejected("not enough distinct distractors")
-    return tuple(kept)
-
-
 def _close(a, b, tol=1e-9):
     if isinstance(a, list) != isinstance(b, list):
         return False
