@@ -193,8 +193,15 @@ def _close(a, b, tol=1e-9):
     return abs(a - b) <= tol * max(1, abs(b))
 
 
+def say(*parts):
+    """Rich text whose strings may carry $…$ math in the lesson's prose syntax (prose.py), so family
+    prose writes notation like $-grad(f)(P)$ as math that every target typesets."""
+    from ..prose import prose
+    return rich(*[piece for part in parts for piece in (prose(part) if isinstance(part, str) else (part,))])
+
+
 def d(value, misconception, *feedback) -> Distractor:
-    return Distractor(value, misconception, rich(*feedback))
+    return Distractor(value, misconception, say(*feedback))
 
 
 SAMPLE_POINTS = [(0.7, 1.3, 0.4), (1.6, 0.45, 1.1), (0.35, 0.9, 1.45)]

@@ -24,7 +24,7 @@ class AtPointFamily:
         wrong_point = Pt(*reversed(P)) if len(set(P)) > 1 else Pt(*[c + 1 for c in P])
         candidates = [
             d(Vec(*reversed(g)), "partials_swapped", "The components are in the wrong order."),
-            d(Vec(*[-c for c in g]), "sign_error", "The signs are flipped: that is −∇f(P)."),
+            d(Vec(*[-c for c in g]), "sign_error", "The signs are flipped: that is $-grad(f)(P)$."),
             d(Vec(*at(grad, vs, wrong_point)), "wrong_point",
               "The gradient was evaluated at ", wrong_point, " instead of P."),
             d(Vec(*[sp.Integer(0)] * len(vs)), "evaluated_before_differentiating",

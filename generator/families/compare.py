@@ -36,7 +36,7 @@ def feedback_for(i, rates, raw):
     raw_best = max(range(len(raw)), key=lambda k: raw[k])
     raw_unique = sorted(raw)[-1] - sorted(raw)[-2] > 1e-9
     if i == raw_best and raw_best != best and raw_unique:
-        return "not_normalised", "It wins only before normalising: longer vectors inflate ∇f(P)·v."
+        return "not_normalised", "It wins only before normalising: longer vectors inflate $dot(grad(f)(P), v)$."
     if rates[i] < 0:
         return "decreases", "f decreases along this direction (its directional derivative is negative)."
     return "smaller_rate", "Its directional derivative is smaller than the best one's."

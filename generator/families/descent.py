@@ -164,11 +164,11 @@ class DescentFamily:
         if "point" in params.parts:
             parts.append(vector_part("point", (sp.Symbol(xn),), answer, [
                 d(Pt(*[p + eta * c for p, c in zip(x0, g0)]) if n == 1 else Pt(*[2 * p - q for p, q in zip(x0, xs[1])]),
-                  "sign_error_ascent", "That step went uphill: descent subtracts η∇f."),
+                  "sign_error_ascent", "That step went uphill: descent subtracts $eta*grad(f)$."),
                 d(Pt(*[p - c for p, c in zip(x0, g0)]), "learning_rate_dropped", "The step was not scaled by η."),
                 d(xs[1] if n > 1 else Pt(*[p - 2 * eta * c for p, c in zip(x0, g0)]),
                   "wrong_number_of_steps", "That is not the requested number of steps."),
-                d(Pt(*[eta * c for c in g0]), "step_not_subtracted", "η∇f is the step, not the new point."),
+                d(Pt(*[eta * c for c in g0]), "step_not_subtracted", "$eta*grad(f)$ is the step, not the new point."),
             ]))
         if "value" in params.parts:
             parts.append(number_part("value", (sp.Symbol(f"f({xn})"),), last, [
@@ -176,7 +176,7 @@ class DescentFamily:
                 d(values[-2], "wrong_number_of_steps", "That is f one step too early.") if n > 1 else
                 d(-last, "sign_error", "The sign of the value is wrong."),
                 d(at(f, vs, Pt(*[p + eta * c for p, c in zip(x0, g0)])), "sign_error_ascent",
-                  "That is f after a step uphill: descent subtracts η∇f."),
+                  "That is f after a step uphill: descent subtracts $eta*grad(f)$."),
             ], minimum=1))
         after = f" after {n} step{'s' if n > 1 else ''}"
         asked = {("point",): rich("Find ", sp.Symbol(xn), after + "."),

@@ -108,10 +108,10 @@ class DirectionalFamily:
             *([d(dot(g, raw), "not_normalised", "The direction vector was not divided by its length.")]
               if form == "vector" else []),
             d(-answer, "sign_error", "The sign is flipped."),
-            d(sp.radsimp(norm(g)), "magnitude_instead", "That is |∇f(P)|, the largest rate over all directions,"
-              " not the rate along û."),
+            d(sp.radsimp(norm(g)), "magnitude_instead", "That is $norm(grad(f)(P))$, the largest rate over all directions,"
+              " not the rate along $hat(u)$."),
             d(sp.radsimp(dot(wrong, u)), "wrong_point", "The gradient was evaluated at the wrong point."),
-            d(sum(c**2 for c in g), "squared_magnitude", "That is |∇f(P)|², not a rate along û."),
+            d(sum(c**2 for c in g), "squared_magnitude", "That is $norm(grad(f)(P))^2$, not a rate along $hat(u)$."),
             d(sp.Integer(0), "evaluated_before_differentiating",
               "P was substituted before differentiating, which makes everything 0."),
         ]

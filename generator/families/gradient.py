@@ -72,11 +72,11 @@ class GradientFamily:
             d(Vec(*[sloppy_diff(f, v, "product") for v in vs]), "dropped_product_rule_term",
               "One term of the product rule is missing."),
             d(Vec(*reversed(grad)), "partials_swapped",
-              "The partial derivatives are in the wrong slots: the first component must be ∂f/∂x."),
+              "The partial derivatives are in the wrong slots: the first component must be $partial(f, x)$."),
             d(Vec(*[sloppy_diff(f, v, "power") for v in vs]), "power_rule_exponent_dropped",
               "The exponent was not brought down when differentiating a power."),
             d(Vec(*[-c for c in grad]), "sign_error",
-              "The signs are flipped: that is −∇f, the direction of steepest descent."),
+              "The signs are flipped: that is $-grad(f)$, the direction of steepest descent."),
             d(Vec(*[sum(grad)] * len(vs)), "scalar_vs_vector",
               "The partials were added into one number; the gradient keeps them as separate components."),
         ]

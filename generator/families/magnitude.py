@@ -10,7 +10,7 @@ from pydantic import Field
 
 from .. import verify as V
 from ..problem import GRAD_F_AT_P, Equals, Norm, Problem, Root, Vec, rich
-from ._common import at, d, norm, number_part, vector_part
+from ._common import at, d, norm, number_part, say, vector_part
 from ._point import PointParams, figure, gradient_steps, setting, setup
 from .at_point import integer_form
 
@@ -32,19 +32,19 @@ class MagnitudeFamily:
         steps = gradient_steps(vs, f, P, grad, g)
         steps.append(rich("The maximal rate of change is the length of the gradient: ",
                           Equals(Norm(GRAD_F_AT_P), Root(squares), answer), "."))
-        steps.append(rich("It is attained moving along ∇f(P); f changes by about ", answer,
+        steps.append(say("It is attained moving along $grad(f)(P)$; f changes by about ", answer,
                           " per unit step in that direction."))
         parts = []
         if "gradient" in params.parts:
             parts.append(vector_part("gradient", (GRAD_F_AT_P,), g, [
                 d(Vec(*reversed(g)), "partials_swapped", "The components are in the wrong order."),
-                d(Vec(*[-c for c in g]), "sign_error", "The signs are flipped: that is −∇f(P)."),
+                d(Vec(*[-c for c in g]), "sign_error", "The signs are flipped: that is $-grad(f)(P)$."),
                 d(Vec(*at(grad, vs, [c + 1 for c in P])), "wrong_point", "The gradient was evaluated at the "
                   "wrong point."),
             ], form=integer_form(g)))
         if "rate" in params.parts:
             parts.append(number_part("rate", ("the maximal rate of change of f at P",), answer, [
-                d(squares, "squared_magnitude", "That is |∇f(P)|²: the square root is missing."),
+                d(squares, "squared_magnitude", "That is $norm(grad(f)(P))^2$: the square root is missing."),
                 d(sum(g), "sum_of_components", "Adding the components is not the length of a vector."),
                 d(max(abs(c) for c in g), "largest_component", "The largest partial is the rate along one axis only."),
                 d(sp.radsimp(norm(at(grad, vs, [c + 1 for c in P]))), "wrong_point",

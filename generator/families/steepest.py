@@ -11,7 +11,7 @@ from pydantic import Field
 
 from .. import verify as V
 from ..problem import GRAD_F_AT_P, U_HAT, Equals, Norm, Over, Problem, Vec, rich
-from ._common import d, norm, normalise, number_part, vector_part
+from ._common import d, norm, normalise, number_part, say, vector_part
 from ._point import PointParams, figure, gradient_steps, setting, setup
 
 class Params(PointParams):
@@ -36,7 +36,7 @@ class SteepestFamily:
         rate = sign * length
         word = "increases" if ask == "ascent" else "decreases"
         steps = gradient_steps(vs, f, P, grad, g)
-        steps.append(rich(f"f {word} fastest along {'+' if sign == 1 else '−'}∇f(P); as a unit vector ",
+        steps.append(say(f"f {word} fastest along ${'' if sign == 1 else '-'}grad(f)(P)$; as a unit vector ",
                           Equals(U_HAT, Over(Vec(*[sign * c for c in g]), Norm(GRAD_F_AT_P)), u), "."))
         if sign == 1:
             steps.append(rich("The rate of change in that direction is ", Equals(Norm(GRAD_F_AT_P), length), "."))
@@ -51,7 +51,7 @@ class SteepestFamily:
                   "That is the opposite direction: f " + ("increases" if ask == "descent" else "decreases")
                   + " fastest along it."),
                 d(Vec(*[sign * c for c in g]), "not_normalised", "Right direction, but not a unit vector:"
-                  " divide by |∇f(P)|."),
+                  " divide by $norm(grad(f)(P))$."),
                 d(tangent, "tangent_vs_normal", "That direction is tangent to the level curve, where f does not"
                   " change at first order."),
                 d(Vec(*reversed(u)), "partials_swapped", "The components are in the wrong order."),
@@ -60,7 +60,7 @@ class SteepestFamily:
             parts.append(number_part("rate", (f"the rate of change of f in that direction",), rate, [
                 d(-rate, "sign_error", "The sign is wrong: the rate of change is positive uphill and negative "
                   "downhill."),
-                d(sum(c**2 for c in g), "squared_magnitude", "That is |∇f(P)|²: the square root is missing."),
+                d(sum(c**2 for c in g), "squared_magnitude", "That is $norm(grad(f)(P))^2$: the square root is missing."),
                 d(sign * sum(abs(c) for c in g), "sum_of_components", "Adding the components' sizes is not the "
                   "length of the gradient."),
             ]))

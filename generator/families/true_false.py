@@ -15,7 +15,7 @@ from pydantic import Field
 from .. import verify as V
 from ..mathparse import parse_formula
 from ..problem import GRAD_F_AT_P, Equals, Norm, Part, Problem, Vec, rich
-from ._common import Rejected, d, dot, norm, random_integer_direction
+from ._common import Rejected, d, dot, norm, random_integer_direction, say
 from ._point import PointParams, gradient_steps, setting, setup
 
 Claim = Literal["gradient_value", "increases_along", "max_rate", "level_tangent"]
@@ -79,7 +79,7 @@ class TrueFalseFamily:
             rate = dot(g, shown)
             claim = rich("f increases at P when moving in the direction of ", shown, ".")
             truth = bool(rate > 0)
-            steps.append(rich("∇f(P)·v = ", rate, ", which is ", "positive." if truth else "not positive."))
+            steps.append(say("$dot(grad(f)(P), v)$ = ", rate, ", which is ", "positive." if truth else "not positive."))
             data = {"direction": shown}
         elif kind == "max_rate":
             true_rate = sp.radsimp(norm(g))
@@ -98,7 +98,7 @@ class TrueFalseFamily:
                 shown = Vec(-g[1], g[0]) if want_true else Vec(*g)
             claim = rich("The vector ", shown, " is tangent to the level curve of f through P.")
             truth = dot(g, shown) == 0
-            steps.append(rich("Tangent means perpendicular to ∇f(P): ∇f(P)·v = ", dot(g, shown), "."))
+            steps.append(say("Tangent means perpendicular to $grad(f)(P)$: $dot(grad(f)(P), v)$ = ", dot(g, shown), "."))
             data = {"direction": shown}
         truth = bool(truth)
         if want_true is not None and truth != want_true:

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from .. import verify as V
 from ..problem import GRAD_F_AT_P, U_HAT, Dot, Equals, Problem, Vec, rich
-from ._common import choice_part, d, normalise
+from ._common import choice_part, d, normalise, say
 from ._point import PointParams, figure, gradient_steps, setting, setup
 
 
@@ -31,9 +31,9 @@ class ZeroChangeFamily:
             u = Vec(*[-c for c in u])
         answer = (u, Vec(*[-c for c in u]))
         steps = gradient_steps(vs, f, P, grad, g)
-        steps.append(rich("f does not change along û exactly when ", Equals(Dot(GRAD_F_AT_P, U_HAT), 0),
-                          ": û is perpendicular to ∇f(P), i.e. tangent to the level curve through P."))
-        steps.append(rich("Rotate ∇f(P) by 90° and normalise: ", Equals(U_HAT, u), " or ",
+        steps.append(say("f does not change along $hat(u)$ exactly when ", Equals(Dot(GRAD_F_AT_P, U_HAT), 0),
+                          *say(": $hat(u)$ is perpendicular to $grad(f)(P)$, i.e. tangent to the level curve through P.")))
+        steps.append(say("Rotate $grad(f)(P)$ by 90° and normalise: ", Equals(U_HAT, u), " or ",
                           Equals(U_HAT, answer[1]), "."))
         normal = normalise(g)
         part = choice_part("pair", ("the two unit vectors",), answer, [
