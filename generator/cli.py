@@ -301,18 +301,18 @@ def preview(family, seed, variables):
         raise GenError(f"no usable {family} problem found for seed {seed}.")
     from .targets._content import part_answer_rich, value_rich
     verified = verify(problem, fam)
-    click.echo(click.style("Problem: ", bold=True) + render(problem.prompt, "plain"))
+    click.echo(click.style("Problem: ", bold=True) + render(problem.prompt, "text"))
     for part in problem.parts:
-        click.echo(click.style(f"Answer ({render(part.label, 'plain')}): ", bold=True)
-                   + render(part_answer_rich(part), "plain"))
+        click.echo(click.style(f"Answer ({render(part.label, 'text')}): ", bold=True)
+                   + render(part_answer_rich(part), "text"))
     click.echo(click.style("Solution:", bold=True))
     for step in problem.steps:
-        click.echo("  " + render(step, "plain"))
+        click.echo("  " + render(step, "text"))
     click.echo(click.style("Distractors:", bold=True))
     for part in problem.parts:
         for d in part.distractors:
-            click.echo(f"  {render(value_rich(part, d.value), 'plain')}  [{d.misconception}] "
-                       f"{render(d.feedback, 'plain')}")
+            click.echo(f"  {render(value_rich(part, d.value), 'text')}  [{d.misconception}] "
+                       f"{render(d.feedback, 'text')}")
     click.echo(click.style("Checks:", bold=True))
     for c in verified.checks:
         click.echo(f"  {'PASS' if c.passed else 'FAIL'} {c.name}: {c.detail}")
