@@ -49,10 +49,11 @@ class _Quadratic:
     def draw(cls, rng, coefficients):
         lo, hi = coefficients
         a, c = rng.randint(1, max(1, hi)), rng.randint(1, max(1, hi))
-        b = rng.randint(lo, hi)
-        if 4 * a * c - b * b <= 0:
+        # b² < 4ac keeps the Hessian positive definite: draw b from that range, not reject after.
+        bs = [b for b in range(lo, hi + 1) if b * b < 4 * a * c]
+        if not bs:
             raise Rejected("the quadratic has no minimum (its Hessian is not positive definite)")
-        return cls(a, b, c, nonzero(rng, lo, hi), nonzero(rng, lo, hi))
+        return cls(a, rng.choice(bs), c, nonzero(rng, lo, hi), nonzero(rng, lo, hi))
 
     def expr(self, vs):
         x, y = vs
@@ -95,7 +96,10 @@ class DescentFamily:
         if "eta" in fixed:
             eta = parse_formula(str(fixed["eta"]), ())
         else:
-            rates = [r for r in LEARNING_RATES if q.rate_fits(r)]
+            # Rates that keep f decreasing and whose n steps cannot leave a denominator beyond the
+            # bound (an iterate's denominator divides q^n for η = p/q).
+            rates = [r for r in LEARNING_RATES
+                     if q.rate_fits(r) and r.q ** int(fixed.get("steps", params.steps)) <= params.max_denominator]
             if not rates:
                 raise Rejected("f is too steep for the offered learning rates")
             eta = rng.choice(rates)
