@@ -95,6 +95,7 @@ def load_lessons(paths, only: str | None = None) -> list[tuple[Path, Lesson]]:
 
 
 PARALLEL_FROM = 100      # below this many problems, starting worker processes costs more than it saves
+FIGURES_PARALLEL_FROM = 8   # plots drawn in parallel from this many (each costs ~50 ms)
 
 
 def workers(options: Options, problems: int) -> int:
@@ -170,17 +171,20 @@ def render_all(builds: list[LessonBuild], options: Options) -> tuple[dict[str, b
     lms._QUESTIONS.clear()     # keyed by slot identity, which is only unique within one build
     _FORKED = (builds, options)
     try:
-        if jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
-            from . import figures
-            from .targets import get_target
-            requests = [r for i, lb in enumerate(builds) for name in options.targets
-                        for r in getattr(get_target(name), "figures", lambda *a: [])(lb, options)]
-            if requests:
-                figures.warm_up()                         # import matplotlib once, before forking
-                # The plots first, in parallel; the target workers fork after they are in the
-                # parent's cache, so every one of them inherits them.
-                with worker_pool(jobs) as pool:
-                    figures.prefetch(requests, pool.map)
+        fork = "fork" in multiprocessing.get_all_start_methods()
+        from . import figures
+        from .targets import get_target
+        requests = [r for i, lb in enumerate(builds) for name in options.targets
+                    for r in getattr(get_target(name), "figures", lambda *a: [])(lb, options)]
+        # Plots cost ~50 ms each: with --jobs 0 they are drawn in parallel even in a small build.
+        fig_jobs = jobs if jobs > 1 else (os.cpu_count() or 1) if not options.jobs and len(requests) >= FIGURES_PARALLEL_FROM else 1
+        if fork and requests and fig_jobs > 1:
+            figures.warm_up()                         # import matplotlib once, before forking
+            # The plots first, in parallel; the target workers fork after they are in the
+            # parent's cache, so every one of them inherits them.
+            with worker_pool(fig_jobs) as pool:
+                figures.prefetch(requests, pool.map)
+        if jobs > 1 and fork:
             # Typst's compiler keeps threads, which a forked child does not inherit: a child that
             # compiles a PDF after the parent has done so can deadlock. PDFs stay in this process.
             forked = [t for t in tasks if "worksheet" not in t[1]]
