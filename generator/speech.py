@@ -476,13 +476,25 @@ def _field_sentence(spec) -> str:
     else:
         critical = figures._critical_point(figures._Numeric(spec), P)
     if critical is not None and x0 <= critical[0] <= x1 and y0 <= critical[1] <= y1:
-        spot = Pt(*(sp.nsimplify(round(float(c), 2)) for c in critical))
-        where = "at P" if spot == Pt(*spec["point"]) else f"at {speak(spot)}"
+        where = "at P" if all(abs(float(a) - float(b)) < 1e-9 for a, b in zip(critical, spec["point"])) \
+            else f"at {_spoken_point(critical)}"
         near = ((critical[0] - cx) / hx, (critical[1] - cy) / hy)
         if _where(longest) != "all around the edges" and math.dist(_centre(longest), near) < 0.6:
             return f"{head}: longest close around the point where they shrink to nothing, {where}."
         return f"{head}: longest {_where(longest)}, shrinking to nothing {where}."
     return f"{head}: longest {_where(longest)} and shortest {_where(shortest)}."
+
+
+def _spoken_point(coordinates) -> str:
+    """A critical point found numerically, spoken exactly when it is a simple fraction (−1/3),
+    else to two decimals ("about minus 0.33")."""
+    exact = [sp.nsimplify(float(c), rational=True, tolerance=1e-7) for c in coordinates]
+    if all(e.q <= 12 for e in exact):
+        return speak(Pt(*exact))
+    def decimal(c):
+        text = f"{abs(float(c)):.2f}"
+        return ("minus " if float(c) < 0 and text != "0.00" else "") + text
+    return "the point about " + ", ".join(decimal(c) for c in coordinates)
 
 
 def _centre(cells) -> tuple[float, float]:
