@@ -2,6 +2,7 @@
 so `gen --help` and `gen list` start without loading SymPy."""
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 
@@ -337,7 +338,8 @@ def main():
         if isinstance(exc, click.exceptions.Abort) and not isinstance(cause, (KeyboardInterrupt, Stopped)):
             click.echo("gen: aborted.", err=True)
             sys.exit(1)
-        what = f"stopped by {cause.name}" if isinstance(cause, Stopped) else "interrupted"
+        what = f"stopped by {cause.name}" if isinstance(cause, Stopped) and cause.signum != signal.SIGINT \
+            else "interrupted"
         click.echo(f"gen: {what}; nothing was half-written (--out holds the previous build, or the new one "
                    "if it was already complete).", err=True)
         code = cause.exit_code if isinstance(cause, Stopped) else 130

@@ -19,6 +19,7 @@ from .errors import GenError, GenerationError, VerificationError
 from .families import get_family
 from .families._common import Rejected, bounds_violation
 from .plan import Slot
+from .workers import check_stop
 from .problem import Check, Problem
 
 MAX_ATTEMPTS = 60            # consecutive Rejected draws for one variant
@@ -261,6 +262,7 @@ def _resolve(slots, results, global_seed, progress, locate=None, key=pool_key, f
     number of distinct problems its pool holds."""
     arrived = []
     for result in results:
+        check_stop()
         arrived.append(result)
         if progress:
             progress(1, None)
@@ -272,6 +274,7 @@ def _resolve(slots, results, global_seed, progress, locate=None, key=pool_key, f
     draws: dict[str, int] = {}
     out = []
     for slot, result in zip(slots, arrived):
+        check_stop()
         try:
             if isinstance(result, GenError):
                 raise result

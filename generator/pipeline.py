@@ -16,7 +16,7 @@ from .errors import GenError
 from .generate import Finish, Generated, generate_all, spec_path
 from .lesson import Lesson, discover, load_lesson, read_source
 from .plan import plan
-from .workers import worker_pool
+from .workers import check_stop, worker_pool
 
 DEFAULT_TARGETS = ("anki", "qti", "moodle", "worksheet", "notebook")
 
@@ -148,6 +148,7 @@ GROUPS = (("qti", "moodle"), ("anki",), ("worksheet",))
 def _run(task):
     """One unit of work: a group of targets for a lesson."""
     from .targets import get_target
+    check_stop()
     index, names = task
     builds, options = _FORKED
     lb = builds[index]
@@ -212,7 +213,9 @@ def assemble(paths, options: Options, only: str | None = None, progress=None) ->
     builds = prepare(paths, options, only, progress)
     if progress:
         progress(0, f"writing {', '.join(options.targets)}")
+    check_stop()
     files, entries = render_all(builds, options)
+    check_stop()
     files["manifest.json"] = build_manifest(options, builds, entries, files)
     return files
 

@@ -76,19 +76,34 @@ def worker_pool(jobs: int):
     pool.shutdown(wait=True)
 
 
+_PENDING: list[int] = []       # signals received; see check_stop
+
+
+def check_stop() -> None:
+    """Raise `Stopped` if a signal arrived. Python runs a signal handler wherever the main thread
+    is; if that is inside a `__del__` or a GC callback, the exception it raises is printed and
+    dropped. The build calls this between units of work, so such a signal still stops it."""
+    if _PENDING:
+        raise Stopped(_PENDING[0])
+
+
 @contextmanager
-def stop_on_signals(signals=(signal.SIGTERM, signal.SIGHUP)):
+def stop_on_signals(signals=(signal.SIGINT, signal.SIGTERM, signal.SIGHUP)):
     """Turn these signals into `Stopped` in the main thread, so every `finally` runs (pools are
     terminated, staging folders removed) before gen exits."""
     def handler(signum, frame):
+        _PENDING.append(signum)
         raise Stopped(signum)
     # A signal the caller chose to ignore stays ignored (`nohup gen build` must survive a hangup).
+    _PENDING.clear()
     previous = {s: signal.signal(s, handler) for s in signals if signal.getsignal(s) is not signal.SIG_IGN}
     try:
         yield
+        check_stop()       # a signal whose exception was dropped after the last checkpoint
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
+        _PENDING.clear()
 
 
 @contextmanager
