@@ -46,3 +46,31 @@ def template_dir(target: str) -> Path:
 def example_lessons() -> Path:
     """The folder holding the shipped example lesson(s)."""
     return shipped("lesson_data")
+
+
+
+def get_template(env, target: str, name: str):
+    """One template of a target, from the folder `template_dir(target)` gave its Jinja loader. A
+    teacher's own folder (gen init) that lacks the file is told how to get it, instead of failing
+    as gen's bug."""
+    import jinja2
+    try:
+        return env.get_template(name)
+    except jinja2.TemplateNotFound:
+        raise _missing(target, name) from None
+
+
+def read_template_file(target: str, name: str) -> str:
+    """A file among a target's templates that is not a Jinja template (the notebook's helpers.py)."""
+    try:
+        return (template_dir(target) / name).read_text("utf-8")
+    except FileNotFoundError:
+        raise _missing(target, name) from None
+
+
+def _missing(target: str, name: str):
+    from .errors import GenError
+    return GenError(f"the {target} templates in {template_dir(target)} have no {name}; gen uses a template "
+                    "folder whole, and this one predates that file.",
+                    fix="copy the file from the templates a fresh `gen init` writes, or delete the folder "
+                        "to use the shipped templates.")

@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -333,3 +334,21 @@ def test_nbgrader_validates_generates_and_autogrades(tmp_path, files):
         scores = {row["student_id"]: (float(row["score"]), float(row["max_score"])) for row in csv.DictReader(fh)}
     total = sum(c.metadata["nbgrader"]["points"] for c in graded_cells(teacher))
     assert scores == {"stubs": (0.0, total), "solved": (total, total)}
+
+
+@pytest.mark.parametrize("missing", ["sections.j2", "helpers.py"])
+def test_a_teachers_template_folder_without_a_notebook_file_is_told_how_to_mend_it(tmp_path, missing):
+    """./templates/notebook (what gen init writes) is used whole; one that lacks a file gen needs
+    is the teacher's to mend: exit 2 naming the file, and nothing written."""
+    from .conftest import ROOT
+    own = tmp_path / "templates" / "notebook"
+    shutil.copytree(ROOT / "templates" / "notebook", own)
+    (own / missing).unlink()
+    out = tmp_path / "out"
+    run = subprocess.run([sys.executable, "-m", "generator", "build", "--lessons", str(LESSONS), "--targets",
+                          "notebook", "--variants", "1", "--out", str(out), "--quiet"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert run.returncode == 2, run.stderr
+    assert missing in run.stderr and "gen init" in run.stderr and "Traceback" not in run.stderr, run.stderr
+    assert not out.exists()

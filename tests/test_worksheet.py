@@ -474,9 +474,9 @@ def test_the_key_restates_every_question_above_its_answer(sheets):
 def test_a_teacher_template_folder_missing_a_template_is_told_how_to_get_it():
     import jinja2
     from generator.errors import GenError
-    from generator.targets.worksheet import template
+    from generator.resources import get_template
     with pytest.raises(GenError) as info:
-        template(jinja2.Environment(loader=jinja2.DictLoader({})), "visual-notes-student.typ.j2")
+        get_template(jinja2.Environment(loader=jinja2.DictLoader({})), "worksheet", "visual-notes-student.typ.j2")
     assert info.value.exit_code == 2 and "gen init" in info.value.format_message()
 
 

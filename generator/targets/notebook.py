@@ -29,10 +29,11 @@ from sympy.printing.pycode import PythonCodePrinter
 from ..errors import GenError
 from ..mathfmt import tex
 from ..problem import Pt, Vec
+from ..resources import get_template, read_template_file, template_dir
 from ._codeforms import FORMS, Task, cells_of, partial_labels
 from .worksheet import version_code
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "notebook"
+TEMPLATES = template_dir("notebook")
 LETTERS = ("f", "g", "h", "k", "q", "r", "s", "w")     # function names; never x, y, z, P, u, e
 KERNEL = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 SOLUTION = ("### BEGIN SOLUTION", "### END SOLUTION")
@@ -214,15 +215,15 @@ def cells(lb, options, k: int, teacher: bool, bs: list[Block]) -> list[Cell]:
     lesson = lb.lesson
     tasks = [t for b in bs for t in b.tasks]
     total = sum(t.points for t in tasks)
-    sections = env.get_template("sections.j2").module
+    sections = get_template(env, "notebook", "sections.j2").module
     out = [Cell("markdown", "intro", sections.intro(lesson, version_code(options.seed, lesson.id, k), options.seed,
                                                      teacher, _points(total), len(tasks)), "intro"),
-           Cell("code", "setup", (TEMPLATES / "helpers.py").read_text("utf-8"), "setup")]
+           Cell("code", "setup", read_template_file("notebook", "helpers.py"), "setup")]
     for block in bs:
         out.append(Cell("markdown", _grade_id(f"{block.item.id}-heading"),
                         sections.heading(lesson, block, _points(block.points)), "prompt"))
         for task in block.tasks:
-            macros = env.get_template(f"{task.form.template}.j2").module
+            macros = get_template(env, "notebook", f"{task.form.template}.j2").module
             v = view(task)
             for plan in cells_of(task):
                 points = _points(task.points * plan.share) if plan.role == "test" else None

@@ -28,7 +28,7 @@ from ..mathfmt import render as render_rich, typst_text
 from ..mathparse import parse_formula
 from ..prose import prose
 from ..problem import GRAD_F, GRAD_F_AT_P, P_SYM, Equals, Norm, Problem, Pt, Vec, X, Y, rich
-from ..resources import template_dir
+from ..resources import get_template, template_dir
 from ._content import answer_rich
 
 TEMPLATES = template_dir("worksheet")
@@ -204,18 +204,6 @@ def environment(lang: str) -> jinja2.Environment:
     return env
 
 
-def template(env: jinja2.Environment, name: str) -> jinja2.Template:
-    """One worksheet template; a teacher's own template folder (gen init) that lacks it is told how
-    to get it, instead of failing as gen's bug."""
-    try:
-        return env.get_template(name)
-    except jinja2.TemplateNotFound:
-        raise GenError(f"the worksheet templates in {TEMPLATES} have no {name}; gen uses a template folder "
-                       "whole, and this one predates that file.",
-                       fix="copy the file from the templates a fresh `gen init` writes, or delete the folder "
-                           "to use the shipped templates.") from None
-
-
 _SHOWN: dict[str, bool] = {}     # character → whether the PDF fonts have a glyph for it (per process)
 _PROBE = '#set document(title: "probe")\n#set text(lang: "en")\n'
 
@@ -312,12 +300,11 @@ def render(lb, options) -> dict[str, bytes]:
     typ = environment("typst")
     wanted = options.pdf or options.write_typst
     sources = {} if not wanted else {
-        "worksheet": template(typ, "worksheet.typ.j2").render({**ctx, "doc_title": titles["worksheet"]}),
-        "answer-key": template(typ, "answer-key.typ.j2").render({**ctx, "doc_title": titles["answer-key"]}),
-    }
+        name: get_template(typ, "worksheet", f"{name}.typ.j2").render({**ctx, "doc_title": titles[name]})
+        for name in ("worksheet", "answer-key")}
     if wanted and lesson.mini_project:
         for kind in ("exemplar", "student"):
-            sources[f"{NOTES}-{kind}"] = template(typ, f"visual-notes-{kind}.typ.j2").render(
+            sources[f"{NOTES}-{kind}"] = get_template(typ, "worksheet", f"visual-notes-{kind}.typ.j2").render(
                 {**ctx, "project": lesson.mini_project, "doc_title": titles[f"{NOTES}-{kind}"]})
     out = {}
     for name, source in sources.items():
@@ -331,6 +318,6 @@ def render(lb, options) -> dict[str, bytes]:
     html = environment("html")
     data_uri = {n: "data:image/png;base64," + base64.b64encode(b).decode() for n, b in images.items()}
     for name in ("worksheet", "answer-key"):
-        out[f"{name}.html"] = template(html, f"{name}.html.j2").render(
+        out[f"{name}.html"] = get_template(html, "worksheet", f"{name}.html.j2").render(
             {**ctx, "images": data_uri, "doc_title": titles[name]}).encode("utf-8")
     return out
