@@ -66,6 +66,9 @@ def test_writes_student_and_teacher_notebooks_per_version(files):
         version = nb.metadata["gen"]["version"]
         assert version in nb.cells[0].source            # the version code is printed in the intro
         assert version == (code if code in name else notebook.version_code(OPTIONS.seed, "lesson-1.2.32", 1))
+        # The seed rebuilds every version and its answers: the teacher's, like the answer key.
+        shows_seed = f"seed {OPTIONS.seed}" in nb.cells[0].source
+        assert shows_seed == name.endswith("-teacher.ipynb"), name
 
 
 def test_version_two_draws_other_exercises_but_keeps_the_challenge(files):

@@ -107,11 +107,20 @@ def md(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text).replace("&", "&amp;")
 
 
+def md_prose(text: str) -> str:
+    """Lesson prose (with its $…$ math) as Markdown: the text escaped, the math as LaTeX between
+    $ signs, which Jupyter typesets with MathJax."""
+    from ..prose import prose
+    return "".join(md(piece) if isinstance(piece, str)
+                   else (f"$${tex(piece.expr)}$$" if piece.display else f"${tex(piece.expr)}$")
+                   for piece in prose(text))
+
+
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined,
                              autoescape=False, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(tex=tex, tex_point=lambda p: tex(Pt(*p)), tex_vec=lambda v: tex(Vec(*v)), md=md,
+    env.filters.update(tex=tex, tex_point=lambda p: tex(Pt(*p)), tex_vec=lambda v: tex(Vec(*v)), md=md, prose=md_prose,
                        py=literal, py_wrapped=wrapped, code=code, code_tuple=code_tuple)
     return env
 
