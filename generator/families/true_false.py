@@ -14,7 +14,7 @@ from pydantic import Field
 
 from .. import verify as V
 from ..mathparse import parse_formula
-from ..problem import GRAD_F_AT_P, Equals, Norm, Part, Problem, Vec, rich
+from ..problem import GRAD_F_AT_P, Dot, Equals, Norm, Part, Problem, Vec, rich
 from ._common import Rejected, d, dot, norm, random_integer_direction, say
 from ._point import PointParams, gradient_steps, setting, setup
 
@@ -79,7 +79,8 @@ class TrueFalseFamily:
             rate = dot(g, shown)
             claim = rich("f increases at P when moving in the direction of ", shown, ".")
             truth = bool(rate > 0)
-            steps.append(say("$dot(grad(f)(P), v)$ = ", rate, ", which is ", "positive." if truth else "not positive."))
+            steps.append(rich(Equals(Dot(GRAD_F_AT_P, shown), Dot(g, shown), rate), ", which is ",
+                              "positive." if truth else "not positive."))
             data = {"direction": shown}
         elif kind == "max_rate":
             true_rate = sp.radsimp(norm(g))
@@ -98,7 +99,8 @@ class TrueFalseFamily:
                 shown = Vec(-g[1], g[0]) if want_true else Vec(*g)
             claim = rich("The vector ", shown, " is tangent to the level curve of f through P.")
             truth = dot(g, shown) == 0
-            steps.append(say("Tangent means perpendicular to $grad(f)(P)$: $dot(grad(f)(P), v)$ = ", dot(g, shown), "."))
+            steps.append(say("Tangent means perpendicular to $grad(f)(P)$: ",
+                             Equals(Dot(GRAD_F_AT_P, shown), Dot(g, shown), dot(g, shown)), "."))
             data = {"direction": shown}
         truth = bool(truth)
         if want_true is not None and truth != want_true:

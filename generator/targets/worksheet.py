@@ -105,7 +105,8 @@ def _tasks(lb, item, k, figures, owner: str) -> list[Task]:
         for g in chosen:
             p = g.problem
             label = f"({spec.id}{'′' if both and g.slot.variant else ''})"
-            origin = "the lesson's own" if g.slot.variant == 0 else f"practice version {g.slot.variant}"
+            origin = ("the lesson's own" if g.slot.variant == 0
+                      else f"practice version of ({spec.id})" if both else "drawn at random for this version")
             task = Task(label, p.prompt, answer_rich(p), p.steps, work_room(p), f"{origin} · seed {g.seed}")
             if p.figure is not None:
                 task.figure = figure_name(p.figure)
