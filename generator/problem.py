@@ -145,6 +145,9 @@ class Problem:
     direction: Any = None      # as given in the prompt: Vec, or ("angle", theta)
     data: Mapping[str, Any] = field(default_factory=dict)   # family-specific extras for checks
     figure: Mapping[str, Any] | None = None                 # plot spec (function, point, arrows)
+    # Lines of hand work the worked steps leave out (each descent step means evaluating ∇f at
+    # the iterate, then the update): the worksheet sizes a problem's work box by steps + work.
+    work: int = 0
 
     @property
     def answer(self):

@@ -448,7 +448,10 @@ def test_work_space_follows_the_work(sheets):
     order = {"exercises": 0, "true_false": 1, "coding": 2}
     tasks.sort(key=lambda p: order[p["section"]])           # the sheet's order: exercises, quiz, coding
     assert len(heights) == len(tasks)
-    work = [len(p["solution"]) + len(p["parts"]) for p in tasks]
+    # A descent step is two lines of hand work the solution does not show (∇f at the iterate,
+    # then the update); the shape records the number of steps.
+    steps = [int(m[1]) if (m := re.search(r"\('steps', (\d+)\)", p["shape"])) else 0 for p in tasks]
+    work = [len(p["solution"]) + len(p["parts"]) + 2 * n for p, n in zip(tasks, steps)]
     assert all(ROOM_BOUNDS[0] <= h <= ROOM_BOUNDS[1] for h in heights)
     for (w1, h1), (w2, h2) in zip(sorted(zip(work, heights)), sorted(zip(work, heights))[1:]):
         assert h1 <= h2, "more work got less room"

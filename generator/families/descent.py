@@ -191,7 +191,7 @@ class DescentFamily:
             family=self.name, variables=vs, function=f,
             prompt=rich("Apply gradient descent to ", Equals(f_of(vs), f), " starting from ",
                         Equals(sp.Symbol("x₀"), x0), " with learning rate ", Equals(ETA, eta), ". ") + asked,
-            parts=tuple(parts), point=x0, steps=tuple(steps),
+            parts=tuple(parts), point=x0, steps=tuple(steps), work=2 * n,
             data={"eta": eta, "steps": n, "iterates": tuple(xs), "values": tuple(values), "key": (eta, n),
                   "shape": {"steps": n}},
         )

@@ -84,7 +84,7 @@ def notebook_file(k: int, code: str) -> str:
 
 def work_room(p: Problem) -> float:
     lo, hi = ROOM_BOUNDS
-    cm = ROOM_BASE + ROOM_PER_STEP * len(p.steps) + ROOM_PER_PART * (len(p.parts) - 1)
+    cm = ROOM_BASE + ROOM_PER_STEP * (len(p.steps) + p.work) + ROOM_PER_PART * (len(p.parts) - 1)
     return round(min(max(cm, lo), hi), 1)
 
 
