@@ -26,9 +26,9 @@ class AtPointFamily:
             d(Vec(*reversed(g)), "partials_swapped", "The components are in the wrong order."),
             d(Vec(*[-c for c in g]), "sign_error", "The signs are flipped: that is $-grad(f)(P)$."),
             d(Vec(*at(grad, vs, wrong_point)), "wrong_point",
-              "The gradient was evaluated at ", wrong_point, " instead of P."),
+              "The gradient was evaluated at ", wrong_point, " instead of $P$."),
             d(Vec(*[sp.Integer(0)] * len(vs)), "evaluated_before_differentiating",
-              "P was substituted before differentiating, so every partial became 0."),
+              "$P$ was substituted before differentiating, so every partial became 0."),
             d(Vec(*[at(sloppy_diff(f, v, "chain"), vs, P) for v in vs]), "dropped_chain_rule",
               "The chain rule's inner derivative is missing."),
         ]

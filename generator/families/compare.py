@@ -12,7 +12,7 @@ from pydantic import Field
 
 from .. import verify as V
 from ..problem import DU_F, GRAD_F_AT_P, Dot, Equals, Part, Problem, Vec, rich
-from ._common import Rejected, d, dot, norm, random_integer_direction
+from ._common import Rejected, d, dot, norm, random_integer_direction, say
 from ._point import PointParams, figure, gradient_steps, setting, setup
 
 LABELS = "ABCDEF"
@@ -38,7 +38,7 @@ def feedback_for(i, rates, raw):
     if i == raw_best and raw_best != best and raw_unique:
         return "not_normalised", "It wins only before normalising: longer vectors inflate $dot(grad(f)(P), v)$."
     if rates[i] < 0:
-        return "decreases", "f decreases along this direction (its directional derivative is negative)."
+        return "decreases", "$f$ decreases along this direction (its directional derivative is negative)."
     return "smaller_rate", "Its directional derivative is smaller than the best one's."
 
 
@@ -92,7 +92,7 @@ class CompareFamily:
                     options=tuple(rich(f"{label}: ", v) for label, v in zip(labels, dirs)), ordered=True)
         return Problem(
             family=self.name, variables=vs, function=f,
-            prompt=setting(vs, f, P) + rich(" Which of these directions increases f fastest at P? ")
+            prompt=setting(vs, f, P) + say(" Which of these directions increases $f$ fastest at $P$? ")
             + sum((rich(f"{LABELS[i]}: ", v, "; " if i < len(dirs) - 1 else ".") for i, v in enumerate(dirs)), ()),
             parts=(part,), point=P, steps=tuple(steps),
             data={"directions": tuple(dirs), "labels": labels, "rates": tuple(rates), "key": tuple(dirs),

@@ -9,7 +9,8 @@ from pydantic import Field
 from .. import verify as V
 from ..mathparse import parse_formula
 from ..problem import GRAD_F, Equals, Problem, Pt, Vec, rich
-from ._common import BaseParams, Rejected, d, derivative, f_of, nonzero, number_part, random_point, vector_part
+from ._common import (BaseParams, Rejected, d, derivative, f_of, nonzero, number_part, random_point, say,
+                     vector_part)
 from .at_point import integer_form
 
 X, Y = sp.Symbol("x", real=True), sp.Symbol("y", real=True)
@@ -77,22 +78,22 @@ class CriticalFamily:
                 d(Pt(answer[1], answer[0]), "coordinates_swapped", "The coordinates are swapped."),
                 d(Pt(sp.Rational(-dx, 2 * a), sp.Rational(-dy, 2 * c)), "dropped_cross_term",
                   "The xy-term contributes to both partial derivatives; it was dropped."),
-                d(Pt(0, 0), "origin_assumed", "The origin is a critical point only when f has no linear terms."),
+                d(Pt(0, 0), "origin_assumed", "The origin is a critical point only when $f$ has no linear terms."),
             ], form=integer_form(answer)))
         if "value" in params.parts:
             steps.append(rich("There ", Equals(sp.Symbol("f(P)"), value), "."))
-            parts.append(number_part("value", ("the value of f there",), value, [
+            parts.append(number_part("value", say("the value of $f$ there"), value, [
                 d(-value, "sign_error", "The sign of the value is wrong."),
                 d(f.xreplace({X: answer[1], Y: answer[0]}), "coordinates_swapped",
-                  "f was evaluated with the coordinates swapped."),
-                d(sp.Integer(0), "value_assumed_zero", "f is not zero at its critical point in general."),
+                  "$f$ was evaluated with the coordinates swapped."),
+                d(sp.Integer(0), "value_assumed_zero", "$f$ is not zero at its critical point in general."),
             ], form="integer" if value.is_Integer else "decimal", minimum=1))
         names = tuple(p.name for p in parts)
-        lead = "Find the value of f at the point" if names == ("value",) else "Find the point"
-        tail = ", and the value of f there." if names == ("point", "value") else "."
+        lead = "Find the value of $f$ at the point" if names == ("value",) else "Find the point"
+        tail = ", and the value of $f$ there." if names == ("point", "value") else "."
         return Problem(
             family=self.name, variables=vs, function=f,
-            prompt=rich(lead + " where the gradient of ", Equals(f_of(vs), f), " is zero" + tail),
+            prompt=say(lead + " where the gradient of ", Equals(f_of(vs), f), " is zero" + tail),
             parts=tuple(parts), steps=tuple(steps),
             data={"critical_point": answer, "value": value},
         )

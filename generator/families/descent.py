@@ -12,8 +12,8 @@ from pydantic import Field
 from .. import verify as V
 from ..mathparse import parse_formula
 from ..problem import Equals, Problem, Pt, Vec, rich
-from ._common import BaseParams, Rejected, at, d, f_of, gradient, nonzero, number_part, random_point, variables, \
-    vector_part
+from ._common import (BaseParams, Rejected, at, d, f_of, gradient, nonzero, number_part, random_point, say,
+                     variables, vector_part)
 
 LEARNING_RATES = [sp.Rational(1, 10), sp.Rational(1, 4), sp.Rational(1, 2), sp.Rational(1, 5)]
 ETA = sp.Symbol("η")
@@ -160,7 +160,7 @@ class DescentFamily:
             steps.append(rich(f"Step {k + 1}: ", Equals(sp.Symbol(f"∇f(x{_sub(k)})"), g), ", so ",
                               Equals(sp.Symbol(f"x{_sub(k + 1)}"), xs[k + 1]), "."))
         answer, last = xs[-1], values[-1]
-        steps.append(rich("f decreases at every step: ", *sum(([Equals(sp.Symbol(f"f(x{_sub(k)})"), v), ", "]
+        steps.append(say("$f$ decreases at every step: ", *sum(([Equals(sp.Symbol(f"f(x{_sub(k)})"), v), ", "]
                                                                 for k, v in enumerate(values)), [])[:-1], "."))
         g0 = Vec(*at(grad, vs, x0))
         parts = []
@@ -177,10 +177,10 @@ class DescentFamily:
         if "value" in params.parts:
             parts.append(number_part("value", (sp.Symbol(f"f({xn})"),), last, [
                 d(values[0], "value_at_start", "That is ", sp.Symbol("f(x₀)"), ", before any step."),
-                d(values[-2], "wrong_number_of_steps", "That is f one step too early.") if n > 1 else
+                d(values[-2], "wrong_number_of_steps", "That is $f$ one step too early.") if n > 1 else
                 d(-last, "sign_error", "The sign of the value is wrong."),
                 d(at(f, vs, Pt(*[p + eta * c for p, c in zip(x0, g0)])), "sign_error_ascent",
-                  "That is f after a step uphill: descent subtracts $eta*grad(f)$."),
+                  "That is $f$ after a step uphill: descent subtracts $eta*grad(f)$."),
             ], minimum=1))
         after = f" after {n} step{'s' if n > 1 else ''}"
         asked = {("point",): rich("Find ", sp.Symbol(xn), after + "."),

@@ -13,8 +13,8 @@ from pydantic import Field, model_validator
 from .. import verify as V
 from ..mathparse import parse_formula
 from ..problem import DU_F, GRAD_F_AT_P, U_HAT, Dot, Equals, Norm, Over, Problem, Vec, rich
-from ._common import (SPECIAL_ANGLES, Rejected, at, d, dot, norm, normalise, number_part,
-                      random_integer_direction)
+from ._common import (Rejected, SPECIAL_ANGLES, at, d, dot, norm, normalise, number_part,
+                     random_integer_direction, say)
 from ._point import PointParams, figure, gradient_steps, setting, setup
 
 DirectionForm = Literal["unit", "vector", "angle"]
@@ -113,12 +113,12 @@ class DirectionalFamily:
             d(sp.radsimp(dot(wrong, u)), "wrong_point", "The gradient was evaluated at the wrong point."),
             d(sum(c**2 for c in g), "squared_magnitude", "That is $norm(grad(f)(P))^2$, not a rate along $hat(u)$."),
             d(sp.Integer(0), "evaluated_before_differentiating",
-              "P was substituted before differentiating, which makes everything 0."),
+              "$P$ was substituted before differentiating, which makes everything 0."),
         ]
         part = number_part("rate", (DU_F,), answer, candidates)
         return Problem(
             family=self.name, variables=vs, function=f,
-            prompt=setting(vs, f, P) + rich(" Find the directional derivative ", DU_F, " of f at P")
+            prompt=setting(vs, f, P) + say(" Find the directional derivative ", DU_F, " of $f$ at $P$")
             + direction_text,
             parts=(part,), point=P, direction=raw if form != "unit" else u,
             steps=tuple(steps),

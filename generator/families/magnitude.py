@@ -32,7 +32,7 @@ class MagnitudeFamily:
         steps = gradient_steps(vs, f, P, grad, g)
         steps.append(rich("The maximal rate of change is the length of the gradient: ",
                           Equals(Norm(GRAD_F_AT_P), Root(squares), answer), "."))
-        steps.append(say("It is attained moving along $grad(f)(P)$; f changes by about ", answer,
+        steps.append(say("It is attained moving along $grad(f)(P)$; $f$ changes by about ", answer,
                           " per unit step in that direction."))
         parts = []
         if "gradient" in params.parts:
@@ -43,7 +43,7 @@ class MagnitudeFamily:
                   "wrong point."),
             ], form=integer_form(g)))
         if "rate" in params.parts:
-            parts.append(number_part("rate", ("the maximal rate of change of f at P",), answer, [
+            parts.append(number_part("rate", say("the maximal rate of change of $f$ at $P$"), answer, [
                 d(squares, "squared_magnitude", "That is $norm(grad(f)(P))^2$: the square root is missing."),
                 d(sum(g), "sum_of_components", "Adding the components is not the length of a vector."),
                 d(max(abs(c) for c in g), "largest_component", "The largest partial is the rate along one axis only."),
@@ -52,9 +52,9 @@ class MagnitudeFamily:
             ]))
         names = tuple(p.name for p in parts)
         asked = {("gradient",): rich(" Compute ", GRAD_F_AT_P, ", the direction of the maximal rate of change."),
-                 ("rate",): rich(" What is the maximal rate of change of f at P?"),
-                 ("gradient", "rate"): rich(" Compute ", GRAD_F_AT_P, ", the direction in which f changes fastest,"
-                                            " and the maximal rate of change of f at P.")}[names]
+                 ("rate",): say(" What is the maximal rate of change of $f$ at $P$?"),
+                 ("gradient", "rate"): say(" Compute ", GRAD_F_AT_P, ", the direction in which $f$ changes fastest,"
+                                            " and the maximal rate of change of $f$ at $P$.")}[names]
         return Problem(
             family=self.name, variables=vs, function=f,
             prompt=setting(vs, f, P) + asked,

@@ -36,39 +36,39 @@ class SteepestFamily:
         rate = sign * length
         word = "increases" if ask == "ascent" else "decreases"
         steps = gradient_steps(vs, f, P, grad, g)
-        steps.append(say(f"f {word} fastest along ${'' if sign == 1 else '-'}grad(f)(P)$; as a unit vector ",
+        steps.append(say(f"$f$ {word} fastest along ${'' if sign == 1 else '-'}grad(f)(P)$; as a unit vector ",
                           Equals(U_HAT, Over(Vec(*[sign * c for c in g]), Norm(GRAD_F_AT_P)), u), "."))
         if sign == 1:
             steps.append(rich("The rate of change in that direction is ", Equals(Norm(GRAD_F_AT_P), length), "."))
         else:
-            steps.append(rich("The rate of change in that direction is ", Equals(-Norm(GRAD_F_AT_P), rate),
-                              ": negative, because f decreases."))
+            steps.append(say("The rate of change in that direction is ", Equals(-Norm(GRAD_F_AT_P), rate),
+                             ": negative, because $f$ decreases."))
         tangent = normalise(Vec(-g[1], g[0], *g[2:])) if len(vs) == 2 else Vec(*reversed(u))
         parts = []
         if "direction" in params.parts:
             parts.append(vector_part("direction", (U_HAT,), u, [
                 d(Vec(*[-c for c in u]), "sign_error" if ask == "descent" else "ascent_descent_swapped",
-                  "That is the opposite direction: f " + ("increases" if ask == "descent" else "decreases")
+                  "That is the opposite direction: $f$ " + ("increases" if ask == "descent" else "decreases")
                   + " fastest along it."),
                 d(Vec(*[sign * c for c in g]), "not_normalised", "Right direction, but not a unit vector:"
                   " divide by $norm(grad(f)(P))$."),
-                d(tangent, "tangent_vs_normal", "That direction is tangent to the level curve, where f does not"
+                d(tangent, "tangent_vs_normal", "That direction is tangent to the level curve, where $f$ does not"
                   " change at first order."),
                 d(Vec(*reversed(u)), "partials_swapped", "The components are in the wrong order."),
             ]))
         if "rate" in params.parts:
-            parts.append(number_part("rate", (f"the rate of change of f in that direction",), rate, [
+            parts.append(number_part("rate", say("the rate of change of $f$ in that direction"), rate, [
                 d(-rate, "sign_error", "The sign is wrong: the rate of change is positive uphill and negative "
                   "downhill."),
                 d(sum(c**2 for c in g), "squared_magnitude", "That is $norm(grad(f)(P))^2$: the square root is missing."),
                 d(sign * sum(abs(c) for c in g), "sum_of_components", "Adding the components' sizes is not the "
                   "length of the gradient."),
             ]))
-        asked = {("direction",): rich(" Find the unit vector ", U_HAT, f" in the direction in which f {word} most "
-                                      "rapidly at P."),
-                 ("rate",): rich(f" Find the rate of change of f at P in the direction in which f {word} most rapidly."),
-                 ("direction", "rate"): rich(" Find the unit vector ", U_HAT, f" in the direction in which f {word} "
-                                             "most rapidly at P, and the rate of change of f in that direction.")
+        asked = {("direction",): say(" Find the unit vector ", U_HAT, f" in the direction in which $f$ {word} most "
+                                      "rapidly at $P$."),
+                 ("rate",): say(f" Find the rate of change of $f$ at $P$ in the direction in which $f$ {word} most rapidly."),
+                 ("direction", "rate"): say(" Find the unit vector ", U_HAT, f" in the direction in which $f$ {word} "
+                                             "most rapidly at $P$, and the rate of change of $f$ in that direction.")
                  }[tuple(p.name for p in parts)]
         return Problem(
             family=self.name, variables=vs, function=f,

@@ -66,7 +66,7 @@ class TrueFalseFamily:
         if kind == "gradient_value":
             if shown is None:
                 shown = g if want_true else Vec(*reversed(g)) if len(set(g)) > 1 else Vec(*[-c for c in g])
-            claim = rich("At P, ", Equals(GRAD_F_AT_P, shown), ".")
+            claim = say("At $P$, ", Equals(GRAD_F_AT_P, shown), ".")
             truth = shown == g
             data = {"claimed_gradient": shown}
         elif kind == "increases_along":
@@ -77,7 +77,7 @@ class TrueFalseFamily:
                 if (dot(g, shown) > 0) != want_true:
                     shown = Vec(*[-c for c in shown])
             rate = dot(g, shown)
-            claim = rich("f increases at P when moving in the direction of ", shown, ".")
+            claim = say("$f$ increases at $P$ when moving in the direction of ", shown, ".")
             truth = bool(rate > 0)
             steps.append(rich(Equals(Dot(GRAD_F_AT_P, shown), Dot(g, shown), rate), ", which is ",
                               "positive." if truth else "not positive."))
@@ -88,7 +88,7 @@ class TrueFalseFamily:
                 shown = true_rate if want_true else sum(c**2 for c in g)
                 if shown == true_rate and not want_true:
                     raise Rejected("|∇f(P)| = |∇f(P)|² here, so the false claim would be true")
-            claim = rich("The maximal rate of change of f at P is ", shown, ".")
+            claim = say("The maximal rate of change of $f$ at $P$ is ", shown, ".")
             truth = sp.simplify(shown - true_rate) == 0
             steps.append(rich("The maximal rate is ", Equals(Norm(GRAD_F_AT_P), true_rate), "."))
             data = {"claimed_rate": shown}
@@ -97,7 +97,7 @@ class TrueFalseFamily:
                 raise Rejected("level_tangent statements need 2 variables")
             if shown is None:
                 shown = Vec(-g[1], g[0]) if want_true else Vec(*g)
-            claim = rich("The vector ", shown, " is tangent to the level curve of f through P.")
+            claim = say("The vector ", shown, " is tangent to the level curve of $f$ through $P$.")
             truth = dot(g, shown) == 0
             steps.append(say("Tangent means perpendicular to $grad(f)(P)$: ",
                              Equals(Dot(GRAD_F_AT_P, shown), Dot(g, shown), dot(g, shown)), "."))

@@ -14,7 +14,7 @@ from pydantic import Field
 
 from .. import verify as V
 from ..problem import GRAD_F_AT_P, Dot, Equals, Part, Problem, Vec, rich
-from ._common import Rejected, d, dot, random_integer_direction
+from ._common import Rejected, d, dot, random_integer_direction, say
 from ._point import PointParams, figure, gradient_steps, setting, setup
 from .compare import parallel
 
@@ -80,15 +80,15 @@ class UphillFamily:
             raise Rejected("two of the directions are parallel")
         products = [dot(g, v) for v in dirs]
         steps = gradient_steps(vs, f, P, grad, g)
-        steps.append(rich("Moving a small step h along v changes f by about h ", Dot(GRAD_F_AT_P, sp.Symbol("v")),
-                          ": f increases if this is positive, decreases if negative, and stays level (to first "
+        steps.append(say("Moving a small step $h$ along $v$ changes $f$ by about $h$ ", Dot(GRAD_F_AT_P, sp.Symbol("v")),
+                          ": $f$ increases if this is positive, decreases if negative, and stays level (to first "
                           "order) if it is zero."))
         parts = []
         for name, v, s in zip(NAMES, dirs, products):
             truth = 0 if s > 0 else 1 if s < 0 else 2
-            steps.append(rich(Equals(Dot(GRAD_F_AT_P, name), Dot(g, v), s), f", so f {VERDICTS[truth]} along ",
+            steps.append(say(Equals(Dot(GRAD_F_AT_P, name), Dot(g, v), s), f", so $f$ {VERDICTS[truth]} along ",
                               name, "."))
-            why = rich(Equals(Dot(GRAD_F_AT_P, name), s), f", so f {VERDICTS[truth]} along ", name, ".")
+            why = say(Equals(Dot(GRAD_F_AT_P, name), s), f", so $f$ {VERDICTS[truth]} along ", name, ".")
             distractors = tuple(d(sp.Integer(i), "uphill_sign", *why) for i in range(3) if i != truth)
             parts.append(Part(f"verdict_{len(parts) + 1}", "choice", rich(name), sp.Integer(truth), distractors,
                               options=VERDICTS, ordered=True))
@@ -96,8 +96,8 @@ class UphillFamily:
                        enumerate(zip(NAMES, dirs))), ())
         return Problem(
             family=self.name, variables=vs, function=f,
-            prompt=setting(vs, f, P) + rich(" For each direction, does f increase, decrease or stay level (to first"
-                                            " order) when moving from P in that direction? ") + listing,
+            prompt=setting(vs, f, P) + say(" For each direction, does $f$ increase, decrease or stay level (to first"
+                                           " order) when moving from $P$ in that direction? ") + listing,
             parts=tuple(parts), point=P, steps=tuple(steps),
             data={"directions": tuple(dirs), "products": tuple(products), "key": tuple(dirs),
                   "shape": {"directions": len(dirs)}},

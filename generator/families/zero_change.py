@@ -31,14 +31,14 @@ class ZeroChangeFamily:
             u = Vec(*[-c for c in u])
         answer = (u, Vec(*[-c for c in u]))
         steps = gradient_steps(vs, f, P, grad, g)
-        steps.append(say("f does not change along $hat(u)$ exactly when ", Equals(Dot(GRAD_F_AT_P, U_HAT), 0),
-                          *say(": $hat(u)$ is perpendicular to $grad(f)(P)$, i.e. tangent to the level curve through P.")))
+        steps.append(say("$f$ does not change along $hat(u)$ exactly when ", Equals(Dot(GRAD_F_AT_P, U_HAT), 0),
+                          *say(": $hat(u)$ is perpendicular to $grad(f)(P)$, i.e. tangent to the level curve through $P$.")))
         steps.append(say("Rotate $grad(f)(P)$ by 90° and normalise: ", Equals(U_HAT, u), " or ",
                           Equals(U_HAT, answer[1]), "."))
         normal = normalise(g)
         part = choice_part("pair", ("the two unit vectors",), answer, [
             d((normal, Vec(*[-c for c in normal])), "tangent_vs_normal",
-              "Those are normal to the level curve: f changes fastest along them."),
+              "Those are normal to the level curve: $f$ changes fastest along them."),
             d((Vec(-g[1], g[0]), Vec(g[1], -g[0])), "not_normalised", "Right directions, but not unit vectors."),
             d((Vec(g[1], g[0]), Vec(-g[1], -g[0])), "swapped_without_sign",
               "Swapping the components without changing a sign does not give a perpendicular vector."),
@@ -49,8 +49,8 @@ class ZeroChangeFamily:
         ], equivalence="unordered_pair")
         return Problem(
             family=self.name, variables=vs, function=f,
-            prompt=setting(vs, f, P) + rich(" Which pair of unit vectors are the two directions ", U_HAT,
-                                            " along which the rate of change of f at P is zero?"),
+            prompt=setting(vs, f, P) + say(" Which pair of unit vectors are the two directions ", U_HAT,
+                                           " along which the rate of change of $f$ at $P$ is zero?"),
             parts=(part,), point=P, steps=tuple(steps),
             figure=figure(vs, f, P, [("∇f(P)", g), ("û", u), ("−û", answer[1])]),
         )
