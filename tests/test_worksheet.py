@@ -323,12 +323,19 @@ def test_version_code_on_every_page_and_pages_counted_per_version(three):
     folder, _ = three
     codes = [version_code(42, "lesson-1.2.32", k) for k in (1, 2, 3)]
     for name, tag in (("worksheet.pdf", "Version "), ("answer-key.pdf", "Answer key · Version ")):
-        pages = _pages(folder / name)
+        every = _pages(folder / name)
+        # Printed double-sided, each version starts on a new sheet (an odd page); the blank page
+        # that may take, and only that page, carries no header, footer or code.
+        blank = [i for i, text in enumerate(every) if not text.strip()]
+        pages = [text for text in every if text.strip()]
         shown = []
         for text in pages:
             found = [c for c in codes if f"{tag}{c}" in text]
             assert len(found) == 1, (name, text[:200])
             shown.append(found[0])
+        firsts = [every.index(next(t for t in every if f"{tag}{c}" in t)) for c in codes]
+        assert all(i % 2 == 0 for i in firsts), (name, firsts)            # 0-based: page 1, 3, 5, …
+        assert all(i + 1 in firsts for i in blank), (name, blank, firsts)
         assert shown == sorted(shown) and set(shown) == set(codes)        # versions in order, none missing
         for code in codes:
             mine = [t for t, c in zip(pages, shown) if c == code]
