@@ -591,6 +591,9 @@ def typst_text(text: str) -> str:
     return f'#"{escaped}";'
 
 
+SHORT_INLINE = 40        # characters of Typst source
+
+
 @lru_cache(maxsize=1 << 16, typed=True)
 def render(parts, lang: str) -> str:
     """A Rich tuple (or plain string) as text for one target language.
@@ -619,8 +622,13 @@ def render(parts, lang: str) -> str:
             # prose that follows (`(a)`, `[`, `.x`) is never read as a call or a field access.
             from .speech import speak       # speech builds on this module's printers
             alt = typst_text(speak(expr))[1:-1]
-            out.append(f"#math.equation(block: {'true' if display else 'false'}, alt: {alt}, "
-                       f"${typst(expr)}$.body);")
+            source = typst(expr)
+            equation = f"math.equation(block: {'true' if display else 'false'}, alt: {alt}, ${source}$.body)"
+            # A short inline formula (a vector, a point, x − 8y) stays on one line: broken at its
+            # operator it reads as two fragments, e.g. "⟨y, x −" / "8y⟩" in a narrow column.
+            if not display and len(source) <= SHORT_INLINE:
+                equation = f"box({equation})"
+            out.append(f"#{equation};")
         elif lang == "text":
             out.append(text(expr))
         else:
