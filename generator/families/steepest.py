@@ -66,7 +66,8 @@ class SteepestFamily:
             ]))
         asked = {("direction",): say(" Find the unit vector ", U_HAT, f" in the direction in which $f$ {word} most "
                                       "rapidly at $P$."),
-                 ("rate",): say(f" Find the rate of change of $f$ at $P$ in the direction in which $f$ {word} most rapidly."),
+                 ("rate",): say(" Find the rate of change of $f$ at $P$ in the direction in which ",
+                                f"$f$ {word} most rapidly."),
                  ("direction", "rate"): say(" Find the unit vector ", U_HAT, f" in the direction in which $f$ {word} "
                                              "most rapidly at $P$, and the rate of change of $f$ in that direction.")
                  }[tuple(p.name for p in parts)]

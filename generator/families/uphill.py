@@ -80,14 +80,15 @@ class UphillFamily:
             raise Rejected("two of the directions are parallel")
         products = [dot(g, v) for v in dirs]
         steps = gradient_steps(vs, f, P, grad, g)
-        steps.append(say("Moving a small step $h$ along $v$ changes $f$ by about $h$ ", Dot(GRAD_F_AT_P, sp.Symbol("v")),
-                          ": $f$ increases if this is positive, decreases if negative, and stays level (to first "
-                          "order) if it is zero."))
+        steps.append(say("Moving a small step $h$ along $v$ changes $f$ by about $h$ ",
+                         Dot(GRAD_F_AT_P, sp.Symbol("v")),
+                         ": $f$ increases if this is positive, decreases if negative, and stays level (to first "
+                         "order) if it is zero."))
         parts = []
         for name, v, s in zip(NAMES, dirs, products):
             truth = 0 if s > 0 else 1 if s < 0 else 2
             steps.append(say(Equals(Dot(GRAD_F_AT_P, name), Dot(g, v), s), f", so $f$ {VERDICTS[truth]} along ",
-                              name, "."))
+                             name, "."))
             why = say(Equals(Dot(GRAD_F_AT_P, name), s), f", so $f$ {VERDICTS[truth]} along ", name, ".")
             distractors = tuple(d(sp.Integer(i), "uphill_sign", *why) for i in range(3) if i != truth)
             parts.append(Part(f"verdict_{len(parts) + 1}", "choice", rich(name), sp.Integer(truth), distractors,

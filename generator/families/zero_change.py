@@ -32,7 +32,7 @@ class ZeroChangeFamily:
         answer = (u, Vec(*[-c for c in u]))
         steps = gradient_steps(vs, f, P, grad, g)
         steps.append(say("$f$ does not change along $hat(u)$ exactly when ", Equals(Dot(GRAD_F_AT_P, U_HAT), 0),
-                          *say(": $hat(u)$ is perpendicular to $grad(f)(P)$, i.e. tangent to the level curve through $P$.")))
+                         ": $hat(u)$ is perpendicular to $grad(f)(P)$, i.e. tangent to the level curve through $P$."))
         steps.append(say("Rotate $grad(f)(P)$ by 90° and normalise: ", Equals(U_HAT, u), " or ",
                           Equals(U_HAT, answer[1]), "."))
         normal = normalise(g)
