@@ -19,8 +19,8 @@ from .errors import GenError, GenerationError, VerificationError
 from .families import get_family
 from .families._common import Rejected, bounds_violation
 from .plan import Slot
-from .workers import check_stop
 from .problem import Check, Problem
+from .workers import check_stop
 
 MAX_ATTEMPTS = 60            # consecutive Rejected draws for one variant
 DUPLICATE_DRAWS = 200        # draws a variant may spend looking for a problem its pool lacks …

@@ -48,7 +48,6 @@ def example_lessons() -> Path:
     return shipped("lesson_data")
 
 
-
 def get_template(env, target: str, name: str):
     """One template of a target, from the folder `template_dir(target)` gave its Jinja loader. A
     teacher's own folder (gen init) that lacks the file is told how to get it, instead of failing

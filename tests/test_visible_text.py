@@ -7,7 +7,6 @@ and that is what is scanned here.
 from __future__ import annotations
 
 import html
-import io
 import json
 import re
 import zipfile

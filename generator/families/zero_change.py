@@ -10,7 +10,7 @@ import mpmath
 from pydantic import Field
 
 from .. import verify as V
-from ..problem import GRAD_F_AT_P, U_HAT, Dot, Equals, Problem, Vec, rich
+from ..problem import GRAD_F_AT_P, U_HAT, Dot, Equals, Problem, Vec
 from ._common import choice_part, d, normalise, say
 from ._point import PointParams, figure, gradient_steps, setting, setup
 

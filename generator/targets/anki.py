@@ -17,7 +17,6 @@ deck holds. tests/test_deck_rules.py checks every rule a program can check, on a
 from __future__ import annotations
 
 import hashlib
-import html
 import io
 import itertools
 import json
@@ -33,7 +32,6 @@ import genanki
 from ..figures import alt_text, figure_name, render_png
 from ..generate import Generated
 from ..lesson import MAX_ANSWER_WORDS, answer_words
-from ..mathfmt import render as render_rich
 from ..resources import template_dir
 from ._content import answer_html, esc, lesson_html, mistakes_html, prompt_html, solution_html, source_text
 

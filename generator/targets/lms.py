@@ -211,7 +211,6 @@ def _plain_words(text: str) -> bool:
 
 def _options(g: Generated, part: Part) -> tuple[Choice, ...]:
     """A choice part's options: the answer and its distractors, each with its feedback."""
-    p = g.problem
     if part.options is not None:
         feedback = {int(d.value): d for d in part.distractors}
         out = []

@@ -19,7 +19,6 @@ import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import jinja2
 import sympy as sp
@@ -120,8 +119,8 @@ def md_prose(text: str) -> str:
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined,
                              autoescape=False, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(tex=tex, tex_point=lambda p: tex(Pt(*p)), tex_vec=lambda v: tex(Vec(*v)), md=md, prose=md_prose,
-                       py=literal, py_wrapped=wrapped, code=code, code_tuple=code_tuple)
+    env.filters.update(tex=tex, tex_point=lambda p: tex(Pt(*p)), tex_vec=lambda v: tex(Vec(*v)), md=md,
+                       prose=md_prose, py=literal, py_wrapped=wrapped, code=code, code_tuple=code_tuple)
     return env
 
 
