@@ -54,12 +54,28 @@ LABEL_GAP_PX, LABEL_MARGIN_PX = 4.0, 3.0
 ZOOMS = (1.0, 0.7, 0.5, 0.35)          # windows to try, in turn, until every label has a free spot
 
 
+_FORK_HOOK = False
+
+
+def _forget_fonts() -> None:
+    """Run in every forked child. FreeType reads a font through a file position that a fork shares
+    with the parent and the siblings, so workers drawing with fonts opened before the fork corrupt
+    each other's reads ("FT_Load_Glyph … invalid stream operation"). Matplotlib drops its font
+    cache after a fork itself; its mathtext layouts (the labels ∇f(P), û) hold fonts too."""
+    from matplotlib.mathtext import MathTextParser
+    MathTextParser._parse_cached.cache_clear()
+
+
 def _matplotlib():
     """Import what drawing needs (not pyplot: figures never open windows, and it costs ~0.4 s)."""
     if "matplotlib.figure" not in sys.modules:
         with _private_config():
             import matplotlib.backends.backend_agg  # noqa: F401  (builds the font cache, in the private folder)
             import matplotlib.figure  # noqa: F401
+    global _FORK_HOOK
+    if not _FORK_HOOK and hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_forget_fonts)
+        _FORK_HOOK = True
     import matplotlib
     matplotlib.rcParams.update({"svg.hashsalt": "gen", "font.size": TICK_PT, "path.simplify": True})
     import matplotlib.backends.backend_agg  # noqa: F401

@@ -286,3 +286,17 @@ def test_blank_figures_draw_only_the_contours_and_p():
     lay = figures.layout(HARD["zero-change"], blank=True, width=6, height=6, dpi=100)
     assert [t for t, _ in lay.labels] == ["$P$"]
     assert lay.level_curve == () and lay.arrows == () and len(lay.field[0]) == 0
+
+
+def test_forked_workers_draw_with_fonts_of_their_own():
+    """The parent draws first, so its caches hold open fonts; two forked workers then draw the same
+    plot 40 times at once. Sharing the parent's font files they corrupted each other's reads
+    (FT_Load_Glyph "invalid stream operation", an internal error in a parallel build)."""
+    from generator.workers import worker_pool
+    spec = {"function": X**2 + 3*X*Y - Y**2, "variables": (X, Y), "point": (sp.Integer(1), sp.Integer(2)),
+            "arrows": [("∇f(P)", Vec(8, -1)), ("û", Vec(sp.Rational(3, 5), sp.Rational(4, 5)))]}
+    task = (spec, False, figures.WIDTH, figures.HEIGHT, figures.DPI)
+    want = figures._draw_task(task)
+    with worker_pool(2) as pool:
+        got = list(pool.map(figures._draw_task, [task] * 40))
+    assert got == [want] * 40
