@@ -143,6 +143,13 @@ def _points(lesson, problem) -> float:
     return lesson["quiz_points"][{"true_false": "true_false", "coding": "coding"}[problem["section"]]]
 
 
+def quiz_problems(problems: list[dict]) -> list[dict]:
+    """The problems a quiz draws from: every random variant, and a lesson's own instance only where
+    its problem has no random variants (the worked example stays out of the pools)."""
+    randomized = {(p["lesson"], p["exercise"], p["problem"]) for p in problems if p["variant"] > 0}
+    return [p for p in problems if p["variant"] > 0 or (p["lesson"], p["exercise"], p["problem"]) not in randomized]
+
+
 def audit(folder: Path) -> Report:
     folder = Path(folder)
     manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
@@ -156,7 +163,12 @@ def audit(folder: Path) -> Report:
             if (base / "canvas-qti.zip").exists() else {}
         _check_manifest(problems, report)
         _check_pools(lesson, problems, moodle, canvas, report)
+        asked = {p["id"] for p in quiz_problems(problems)}
         for p in problems:
+            if p["id"] not in asked:
+                if _ident(p["id"], prefix="gen-") in moodle or _ident(p["id"]) in canvas:
+                    report.fail(f"{p['id']}: the lesson's own worked instance is in a quiz pool")
+                continue
             points = _points(lesson, p)
             if moodle:
                 q = moodle.get(_ident(p["id"], prefix="gen-"))

@@ -148,9 +148,15 @@ def quiz_parts(lb) -> list[Pool | Essay | Statement]:
     for g in lb.problems:
         members.setdefault(g.slot.group, []).append(g)
 
+    def drawn(group):
+        # A pool draws from the random variants: the lesson's own instance is its worked example
+        # (students may have read it solved) and often the easiest, so it stays on the worksheet
+        # and in the deck. A problem with no random variants is its own instance.
+        return tuple(g for g in group if g.slot.variant > 0) or tuple(group)
+
     def pools(item, points):
         return [Pool(f"{lesson.id}/{item.id}/{spec.id}", f"{item.id}{spec.id} {spec.family}", points,
-                     tuple(members[f"{lesson.id}/{item.id}/{spec.id}"])) for spec in item.problems]
+                     drawn(members[f"{lesson.id}/{item.id}/{spec.id}"])) for spec in item.problems]
 
     def essay(item, points):
         return Essay((lesson.id, item.id, "essay"), f"{item.id} (explain)", item.prompt, item.model_answer, points)
