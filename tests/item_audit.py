@@ -39,9 +39,10 @@ import sympy as sp
 from .lms_grading import canvas_questions, moodle_questions
 
 FULL = 1 - 1e-9
-FORMS = ("as_stated", "two_decimals", "more_decimals", "trailing_zero", "leading_plus", "space_after_minus",
-         "unicode_minus", "fraction")
-INVITED = {"as_stated", "two_decimals", "more_decimals", "trailing_zero", "leading_plus"}
+FORMS = ("as_stated", "two_decimals", "more_decimals", "exact_decimal", "trailing_zero", "leading_plus",
+         "space_after_minus", "unicode_minus", "fraction")
+INVITED = {"as_stated", "two_decimals", "more_decimals", "exact_decimal", "trailing_zero", "leading_plus"}
+EXACT_PLACES = 8           # a terminating decimal a student may type in full (−13/64 = −0.203125)
 
 
 @dataclass
@@ -92,6 +93,14 @@ def typed(value, form: str, decimals: int, how: str) -> str | None:
         if integer:
             return None
         body = str(mag.quantize(Decimal(1).scaleb(-(decimals + 1)), ROUND_HALF_UP))
+    elif how == "exact_decimal":
+        # Every digit of a value that ends within EXACT_PLACES places (−13/64 typed −0.203125).
+        if integer or value.is_Integer:
+            body = str(int(mag))
+        elif value.is_Rational and -mag.normalize().as_tuple().exponent <= EXACT_PLACES:
+            body = f"{mag.normalize():f}"
+        else:
+            return None
     elif how == "trailing_zero":
         if not integer:
             return None

@@ -9,7 +9,8 @@ grader is strict (`instructions`), and the rounding rule there matches the toler
 The grammar, for a value x asked as an integer or as a decimal rounded to d places:
 - digits: for an integer n, "n", "n.0", "n.00"; for a decimal, x correctly rounded to d, d+1
   and d+2 places, each with and without trailing zeros, and without the leading zero of |x| < 1
-  (".5"); where x lies exactly halfway, both roundings;
+  (".5"); where x lies exactly halfway, both roundings; and x in full where it ends within 8 places
+  (−13/64 as "-0.203125");
 - a fraction "p/q" where x is a rational p/q that is not an integer;
 - signs: a negative value with "-", "−" (U+2212), "- " or "− " in front; a positive value or zero
   bare or with "+".
@@ -22,6 +23,7 @@ from functools import lru_cache
 import sympy as sp
 
 EXTRA_PLACES = 2          # a decimal typed to d, d+1 or d+2 places is accepted
+EXACT_PLACES = 8          # and a value that ends within 8 places, typed in full (−13/64 as −0.203125)
 MINUS_SIGNS = ("-", "\u2212", "- ", "\u2212 ")
 
 
@@ -54,6 +56,10 @@ def _digit_forms(magnitude: Decimal, value, form: str, decimals: int) -> set[str
         if magnitude == n:
             out |= {str(n), f"{n}.0", f"{n}.00"}
     if form == "decimal":
+        exact = magnitude.normalize()
+        if -exact.as_tuple().exponent <= EXACT_PLACES:       # a value that ends: every digit of it
+            text = f"{exact:f}"
+            out |= {text, text[1:]} if text.startswith("0.") else {text}
         for places in range(decimals, decimals + EXTRA_PLACES + 1):
             quantum = Decimal(1).scaleb(-places)
             for rounding in (ROUND_HALF_UP, ROUND_HALF_DOWN):    # both roundings of an exact tie
