@@ -92,7 +92,8 @@ class DirectionalFamily:
             direction_text = rich(" in the direction making angle ", Equals(THETA, raw),
                                   " with the positive x-axis.")
         elif form == "vector":
-            direction_text = rich(" in the direction of ", Equals(sp.Symbol("v"), raw), ".")
+            direction_text = rich(" in the direction of ", Equals(sp.Symbol("v"), raw), " (so ",
+                                  Equals(U_HAT, Over(sp.Symbol("v"), Norm(sp.Symbol("v")))), ").")
         else:
             direction_text = rich(" in the direction of the unit vector ", Equals(U_HAT, u), ".")
         steps = gradient_steps(vs, f, P, grad, g)

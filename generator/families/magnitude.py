@@ -30,8 +30,10 @@ class MagnitudeFamily:
         answer = sp.radsimp(norm(g))
         squares = sum(c**2 for c in g)
         steps = gradient_steps(vs, f, P, grad, g)
+        # √101 is already simplest: say it once, not "√101 = √101".
+        length = (Root(squares), answer) if answer != sp.sqrt(squares) or not answer.is_Pow else (answer,)
         steps.append(rich("The maximal rate of change is the length of the gradient: ",
-                          Equals(Norm(GRAD_F_AT_P), Root(squares), answer), "."))
+                          Equals(Norm(GRAD_F_AT_P), *length), "."))
         steps.append(say("It is attained moving along $grad(f)(P)$; $f$ changes by about ", answer,
                           " per unit step in that direction."))
         parts = []
@@ -53,8 +55,8 @@ class MagnitudeFamily:
         names = tuple(p.name for p in parts)
         asked = {("gradient",): rich(" Compute ", GRAD_F_AT_P, ", the direction of the maximal rate of change."),
                  ("rate",): say(" What is the maximal rate of change of $f$ at $P$?"),
-                 ("gradient", "rate"): say(" Compute ", GRAD_F_AT_P, ", the direction in which $f$ changes fastest,"
-                                            " and the maximal rate of change of $f$ at $P$.")}[names]
+                 ("gradient", "rate"): say(" Compute ", GRAD_F_AT_P, " (it points the way $f$ increases fastest)"
+                                           " and the maximal rate of change of $f$ at $P$.")}[names]
         return Problem(
             family=self.name, variables=vs, function=f,
             prompt=setting(vs, f, P) + asked,

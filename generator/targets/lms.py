@@ -245,7 +245,8 @@ def _number_box(name, part, value, wrong=()) -> Box:
 
 def _asked(g: Generated, part: Part) -> AskedPart:
     label = render(part.label, "html")
-    prose = all(isinstance(piece, str) for piece in part.label)
+    # Words ("the value of $f$ there") rather than a symbol (û, ∇f(P)): a label with a phrase in it.
+    prose = any(isinstance(piece, str) and " " in piece.strip() for piece in part.label)
     if part.kind == "number":
         wrong = [(float(d.value), render(d.feedback, "html"), render(d.feedback, "text"), d.misconception)
                  for d in part.distractors]

@@ -168,7 +168,12 @@ def render(lb, options) -> dict[str, bytes]:
     for tf in (p for p in parts if isinstance(p, Statement)):
         q = base(root, "truefalse", tf.label, f"<p>{lesson_html(tf.statement)}</p>", f"<p>{lesson_html(tf.reason)}</p>",
                  tf.points, ident(*tf.key, prefix="gen-"))
+        # The reason is the general feedback, shown after either answer; repeating it as each
+        # answer's feedback printed it twice.
+        verdict = "true" if tf.answer else "false"
         for value in ("true", "false"):
-            right = (value == "true") == tf.answer
-            answer(q, "100" if right else "0", value, lesson_html(tf.reason), fmt="moodle_auto_format")
+            right = value == verdict
+            answer(q, "100" if right else "0", value,
+                   "Correct." if right else f"Not quite: the statement is {verdict}.",
+                   fmt="moodle_auto_format")
     return {"moodle.xml": tostring(root)}
