@@ -30,8 +30,8 @@ class MagnitudeFamily:
         answer = sp.radsimp(norm(g))
         squares = sum(c**2 for c in g)
         steps = gradient_steps(vs, f, P, grad, g)
-        # √101 is already simplest: say it once, not "√101 = √101".
-        length = (Root(squares), answer) if answer != sp.sqrt(squares) or not answer.is_Pow else (answer,)
+        # √101 is already simplest: say it once, not "√101 = √101" (but √208 = 4√13, √25 = 5).
+        length = (answer,) if answer.is_Pow else (Root(squares), answer)
         steps.append(rich("The maximal rate of change is the length of the gradient: ",
                           Equals(Norm(GRAD_F_AT_P), *length), "."))
         steps.append(say("It is attained moving along $grad(f)(P)$; $f$ changes by about ", answer,

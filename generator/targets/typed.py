@@ -56,19 +56,16 @@ def _digit_forms(magnitude: Decimal, value, form: str, decimals: int) -> set[str
         if magnitude == n:
             out |= {str(n), f"{n}.0", f"{n}.00"}
     if form == "decimal":
+        decimals_typed = set()
         exact = magnitude.normalize()
         if -exact.as_tuple().exponent <= EXACT_PLACES:       # a value that ends: every digit of it
-            text = f"{exact:f}"
-            out |= {text, text[1:]} if text.startswith("0.") else {text}
+            decimals_typed.add(f"{exact:f}")
         for places in range(decimals, decimals + EXTRA_PLACES + 1):
             quantum = Decimal(1).scaleb(-places)
             for rounding in (ROUND_HALF_UP, ROUND_HALF_DOWN):    # both roundings of an exact tie
                 text = str(magnitude.quantize(quantum, rounding=rounding))
-                stripped = text.rstrip("0").rstrip(".") if "." in text else text
-                for t in (text, stripped):
-                    out.add(t)
-                    if t.startswith("0."):
-                        out.add(t[1:])
+                decimals_typed |= {text, text.rstrip("0").rstrip(".") if "." in text else text}
+        out |= decimals_typed | {t[1:] for t in decimals_typed if t.startswith("0.")}
     rational = getattr(value, "is_Rational", False) and not getattr(value, "is_Integer", False)
     if rational:
         out.add(f"{abs(value.p)}/{value.q}")
