@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import hashlib
+import re
+import secrets
 
 from lxml import etree
 
@@ -24,3 +26,52 @@ def tostring(root) -> bytes:
 
 def points(value: float) -> str:
     return f"{float(value):.1f}"
+
+
+class Streamed:
+    """A pretty-printed document whose bulky subtrees are built and serialized one at a time, in
+    document order, while its bytes are read.
+
+    A pool of 10,000 Canvas items is ~2 million elements, most of a gigabyte as one lxml tree.
+    The document keeps a placeholder comment where each such subtree goes; reading `chunks` builds
+    the subtree under a chain of stand-in ancestors as deep as its real place (so libxml2 indents
+    it exactly as in the whole document), yields its text and drops it. The bytes equal `tostring`
+    of the tree built in one piece.
+    """
+
+    def __init__(self):
+        self._pending: list = []
+        # Unguessable, so no lesson text (Moodle keeps text raw in CDATA) can look like one.
+        self._mark = f"gen-streamed-{secrets.token_hex(8)}-"
+
+    def later(self, parent, build) -> None:
+        """Place a subtree in `parent`: `build(holder)` adds it under a stand-in when it is read."""
+        depth = sum(1 for _ in parent.iterancestors()) + 1
+        self._pending.append((depth, build))
+        parent.append(etree.Comment(f"{self._mark}{len(self._pending) - 1}"))
+
+    def _text(self, index: int) -> bytes:
+        depth, build = self._pending[index]
+        self._pending[index] = None
+        top = holder = etree.Element("stand-in")
+        for _ in range(depth - 1):
+            holder = etree.SubElement(holder, "stand-in")
+        build(holder)
+        lines = etree.tostring(top, encoding="UTF-8", pretty_print=True).split(b"\n")
+        # depth lines open the stand-ins; depth lines close them, and the text ends with a newline
+        return b"\n".join(lines[depth:-depth - 1]) + b"\n"
+
+    def tostring(self, root) -> bytes:
+        return b"".join(self.chunks(root))
+
+    def chunks(self, root):
+        """The document's bytes in pieces (their concatenation is the document), so a caller that
+        compresses them never holds the whole text."""
+        whole = tostring(root)
+        placeholder = re.compile(rb"^[ ]*<!--" + self._mark.encode() + rb"([0-9]+)-->\n", re.M)
+        start = 0
+        for m in placeholder.finditer(whole):
+            yield whole[start:m.start()]
+            yield self._text(int(m.group(1)))
+            start = m.end()
+        yield whole[start:]

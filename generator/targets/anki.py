@@ -288,7 +288,8 @@ def write_apkg(package: genanki.Package, media: dict[str, bytes], timestamp: int
 
 
 def zip_bytes(entries, timestamp: int) -> bytes:
-    """A zip whose bytes depend only on the entries and the timestamp."""
+    """A zip whose bytes depend only on the entries and the timestamp. An entry's data is bytes
+    or an iterable of byte strings (compressed as they come, never joined)."""
     import time
     date = time.gmtime(max(timestamp, 315532800))[:6]   # zip dates start in 1980
     buf = io.BytesIO()
@@ -298,5 +299,10 @@ def zip_bytes(entries, timestamp: int) -> bytes:
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             info.create_system = 3
-            zf.writestr(info, data)
+            if isinstance(data, (bytes, str)):
+                zf.writestr(info, data)
+                continue
+            with zf.open(info, "w") as member:
+                for chunk in data:
+                    member.write(chunk)
     return buf.getvalue()

@@ -7,13 +7,14 @@ escaped text: the same string to Moodle's XML parser, and still well-formed.
 from __future__ import annotations
 
 import base64
+import functools
 
 from lxml import etree
 
 from ..figures import render_png
 
 from ._content import esc, lesson_html
-from ._xml import ident, sub, tostring
+from ._xml import Streamed, ident, sub
 from .lms import Essay, Pool, Statement, cloze_weight, figure_html, figures, layout, question, quiz_parts  # noqa: F401 (figures: prefetch hook)
 from .typed import exact_text
 
@@ -158,10 +159,12 @@ def render(lb, options) -> dict[str, bytes]:
     root = etree.Element("quiz")
     top = _cat_name(f"Lesson {lesson.number} {lesson.title}")
     parts = quiz_parts(lb)
+    stream = Streamed()
     for pool in (p for p in parts if isinstance(p, Pool)):
         category(root, f"{top}/{_cat_name(pool.label)}", ident(pool.key, prefix="cat-"))
         for g in pool.members:
-            problem_question(root, g, f"{pool.label} v{g.slot.variant}", pool.points, options.lms_figures)
+            stream.later(root, functools.partial(problem_question, g=g, name=f"{pool.label} v{g.slot.variant}",
+                                                 grade=pool.points, with_figure=options.lms_figures))
     category(root, f"{top}/Conceptual and true-false", ident(lesson.id, "concepts", prefix="cat-"))
     for e in (p for p in parts if isinstance(p, Essay)):
         essay(root, e.label, e.prompt, e.model_answer, e.points, ident(*e.key, prefix="gen-"))
@@ -176,4 +179,4 @@ def render(lb, options) -> dict[str, bytes]:
             answer(q, "100" if right else "0", value,
                    "Correct." if right else f"Not quite: the statement is {verdict}.",
                    fmt="moodle_auto_format")
-    return {"moodle.xml": tostring(root)}
+    return {"moodle.xml": stream.tostring(root)}

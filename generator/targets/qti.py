@@ -7,8 +7,10 @@ student draws one.
 """
 from __future__ import annotations
 
+import functools
 import html
 import re
+from collections.abc import Iterator
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -16,7 +18,7 @@ from lxml import etree
 
 from ..figures import render_png
 from ._content import esc, lesson_html, strip_tags
-from ._xml import ident, points, sub, tostring
+from ._xml import Streamed, ident, points, sub, tostring
 from .anki import zip_bytes
 from .lms import Essay, Statement, figure_html, figures, layout, question, quiz_parts  # noqa: F401 (figures: prefetch hook)
 
@@ -89,15 +91,17 @@ class _Writer:
         handlers = {"numerical": self._numerical, "blanks": self._blanks, "dropdowns": self._dropdowns,
                     "multiple_choice": self._choice, "true_false": self._choice}
         choice_ids = handlers[kind](item, g, q, pts, kind)
-        picture = ""
-        if self.with_figures:
-            picture, name = figure_html(g, FIGURE_LINK)
-            if name:
-                self.images[name] = g.problem.figure
+        picture = self.figure(g) if self.with_figures else ""
         self.feedback(item, "general_fb", f"<p>Answer: {q.answer}</p>{q.solution}{picture}")
         for aid, choice in choice_ids:
             self.feedback(item, f"{aid}_fb", choice.feedback)
         return item
+
+    def figure(self, g) -> str:
+        picture, name = figure_html(g, FIGURE_LINK)
+        if name:
+            self.images[name] = g.problem.figure
+        return picture
 
     def _text(self, q, template: str) -> str:
         return q.stem + template + (f"<p>{esc(q.instructions)}</p>" if q.instructions else "")
@@ -207,7 +211,7 @@ class _Writer:
         self.feedback(item, "general_fb", f"<p>{'True' if tf.answer else 'False'}: {lesson_html(tf.reason)}</p>")
 
 
-def assessment_xml(lb, options, assessment_id) -> tuple[bytes, float, dict]:
+def assessment_xml(lb, options, assessment_id) -> tuple[Iterator[bytes], float, dict]:
     lesson = lb.lesson
     w = _Writer(options)
     root = etree.Element(f"{{{QTI_NS}}}questestinterop", nsmap={None: QTI_NS, "xsi": XSI})
@@ -218,6 +222,7 @@ def assessment_xml(lb, options, assessment_id) -> tuple[bytes, float, dict]:
     sub(field, "fieldlabel", "cc_maxattempts")
     sub(field, "fieldentry", "1")
     top = sub(assessment, "section", ident="root_section")
+    stream = Streamed()
     total = 0.0
     for part in quiz_parts(lb):
         total += part.points
@@ -231,8 +236,11 @@ def assessment_xml(lb, options, assessment_id) -> tuple[bytes, float, dict]:
             sub(sel, "selection_number", "1")
             sub(sub(sel, "selection_extension"), "points_per_item", points(part.points))
             for g in part.members:
-                w.problem_item(section, g, f"{part.label} v{g.slot.variant}", part.points)
-    return tostring(root), total, w.images
+                stream.later(section, functools.partial(w.problem_item, g=g, title=f"{part.label} v{g.slot.variant}",
+                                                        pts=part.points))
+                if w.with_figures:
+                    w.figure(g)            # the package manifest lists the figures before the items are built
+    return stream.chunks(root), total, w.images
 
 
 def assessment_meta(lesson, assessment_id, total) -> bytes:
