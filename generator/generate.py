@@ -38,7 +38,7 @@ class Generated:
     attempt: int
     problem: Problem | None            # None where the build needs only the finished strings below
     checks: tuple[Check, ...]
-    entry: dict | None = None          # the manifest entry (manifest.problem_entry)
+    entry: Any = None                  # the manifest entry, encoded (manifest.EntryText)
     question: Any = None               # the LMS item (targets.lms.Question)
 
 
@@ -54,8 +54,8 @@ class Finish:
     keep_boolean: bool = False         # … and of every true/false variant (the deck balances verdicts over all)
 
     def __call__(self, g: Generated, in_worker: bool) -> Generated:
-        from .manifest import problem_entry
-        entry = problem_entry(g) if self.entry else None
+        from .manifest import encode_entry, problem_entry
+        entry = encode_entry(problem_entry(g)) if self.entry else None
         question = None
         if self.question:
             from .targets.lms import make_question

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
+from typing import NamedTuple
 
 from . import __version__
 from .families._common import numeric
@@ -71,6 +73,25 @@ def problem_entry(g: Generated) -> dict:
     }
 
 
+class EntryText(NamedTuple):
+    """A problem's manifest entry, already encoded where it was made (in a worker, for a large
+    build): one string crosses to the parent instead of a tree of dicts and lists, and the
+    parent's manifest costs a join."""
+    text: str                  # json.dumps(entry, indent=1, sort_keys=True), lines after the first indented
+    checks: int
+    passed: int
+
+
+ENTRY_DEPTH = 2                # manifest → "problems" list → entry
+
+
+def encode_entry(entry: dict) -> EntryText:
+    text = json.dumps(entry, indent=1, sort_keys=True, ensure_ascii=False)
+    # JSON text has no raw newline inside a string, so each line break is the encoder's own
+    return EntryText(text.replace("\n", "\n" + " " * ENTRY_DEPTH), len(entry["checks"]),
+                     sum(c["passed"] for c in entry["checks"]))
+
+
 def _text(prose_text):
     """Lesson prose as readable text (its $…$ math in Unicode)."""
     return None if prose_text is None else render(prose(prose_text), "text")
@@ -91,9 +112,10 @@ def item_entries(lesson) -> list[dict]:
     return out
 
 
-def build_manifest(options, lessons, problems: list[dict], outputs) -> bytes:
-    """The manifest from the problems' entries (see problem_entry) and the rendered files."""
-    checks = [c for p in problems for c in p["checks"]]
+def build_manifest(options, lessons, problems: list[EntryText], outputs) -> bytes:
+    """The manifest from the problems' encoded entries (see problem_entry, encode_entry) and the
+    rendered files. Its bytes are json.dumps of the whole document with the entries in it."""
+    placeholder = f"gen-problems-{secrets.token_hex(8)}"
     doc = {
         "generator": MARKER,
         "version": __version__,
@@ -106,10 +128,15 @@ def build_manifest(options, lessons, problems: list[dict], outputs) -> bytes:
                      "levels": [{"level": lv.level, "name": lv.name, "points": lv.points} for lv in lb.lesson.levels],
                      "quiz_points": dict(lb.lesson.quiz.points),
                      "items": item_entries(lb.lesson)} for lb in lessons],
-        "summary": {"problems": len(problems), "checks": len(checks),
-                    "checks_passed": sum(c["passed"] for c in checks)},
-        "problems": problems,
+        "summary": {"problems": len(problems), "checks": sum(p.checks for p in problems),
+                    "checks_passed": sum(p.passed for p in problems)},
+        "problems": placeholder,
         "outputs": [{"path": path, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
                     for path, data in sorted(outputs.items())],
     }
-    return (json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    text = json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False)
+    pad = "\n" + " " * ENTRY_DEPTH
+    listed = "[" + pad + ("," + pad).join(p.text for p in problems) + "\n" + " " * (ENTRY_DEPTH - 1) + "]" \
+        if problems else "[]"
+    before, after = text.split(json.dumps(placeholder))
+    return (before + listed + after + "\n").encode("utf-8")
