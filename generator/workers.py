@@ -60,7 +60,11 @@ def worker_pool(jobs: int):
     """A fork pool of `jobs` workers (a ProcessPoolExecutor: unlike multiprocessing.Pool it
     reports a worker killed from outside, e.g. by the out-of-memory killer, instead of waiting
     for it forever). Left on an exception, its workers are killed and reaped at once."""
+    import gc
     from concurrent.futures import ProcessPoolExecutor
+    # Objects the workers inherit stay out of their collections: a collection would write to
+    # every inherited object and so copy every page of the parent's heap into each worker.
+    gc.freeze()
     pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
                                initializer=_die_with_parent, initargs=(os.getpid(),))
     try:
@@ -73,7 +77,10 @@ def worker_pool(jobs: int):
         for process in processes:
             process.join()
         raise
-    pool.shutdown(wait=True)
+    else:
+        pool.shutdown(wait=True)
+    finally:
+        gc.unfreeze()
 
 
 _PENDING: list[int] = []       # signals received; see check_stop
