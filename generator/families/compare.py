@@ -12,7 +12,7 @@ from pydantic import Field
 
 from .. import verify as V
 from ..problem import DU_F, GRAD_F_AT_P, Dot, Equals, Part, Problem, Vec, rich
-from ._common import Rejected, d, dot, norm, random_integer_direction, say
+from ._common import Rejected, bounds_violation, d, dot, norm, random_integer_direction, say
 from ._point import PointParams, figure, gradient_steps, setting, setup
 
 LABELS = "ABCDEF"
@@ -77,6 +77,11 @@ class CompareFamily:
             raise Rejected("f increases along none of the directions, so 'increases fastest' would be false")
         if sorted(values)[-1] - sorted(values)[-2] < MARGIN:
             raise Rejected("the two best directions are too close to call")
+        # The rates are worked steps: a rate beyond the bounds refuses the draw before the steps
+        # are built (draw() checks every step afterwards).
+        broken = bounds_violation(rates, params)
+        if broken:
+            raise Rejected(broken)
         steps = gradient_steps(vs, f, P, grad, g)
         steps.append(rich("Normalise each direction and take ", Equals(DU_F, Dot(GRAD_F_AT_P, sp.Symbol("û"))), ":"))
         for label, v, r in zip(LABELS, dirs, rates):

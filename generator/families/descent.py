@@ -77,6 +77,17 @@ class _Quadratic:
         return self.a * x * x + self.b * x * y + self.c * y * y + self.d * x + self.e * y
 
 
+def _bound_broken(numbers, params) -> str | None:
+    """bounds_violation's rule and wording for ints and Fractions."""
+    for v in numbers:
+        v = Fraction(v)
+        if abs(v.numerator) > params.max_numerator:
+            return f"a number with numerator {v.numerator} exceeds max_numerator {params.max_numerator}"
+        if v.denominator > params.max_denominator:
+            return f"a fraction with denominator {v.denominator} exceeds max_denominator {params.max_denominator}"
+    return None
+
+
 def _exact(q):
     return sp.Integer(q) if isinstance(q, int) else sp.Rational(q.numerator, q.denominator)
 
@@ -118,6 +129,12 @@ class DescentFamily:
             values.append(q.value(point))
             if not values[-1] < values[-2]:
                 raise Rejected("f does not decrease at every step (the learning rate is too large)")
+        # Every iterate, gradient and value is a number of the worked steps, where
+        # bounds_violation would refuse it after the SymPy work: refuse it before.
+        shown = [c for p in points for c in p] + values + [c for p in points[:-1] for c in q.gradient(p)]
+        broken = _bound_broken(shown, params)
+        if broken:
+            raise Rejected(broken)
         f = q.expr(vs)
         return self._finish(vs, f, q.gradient_expr(vs), x0, eta, n, [Pt(*map(_exact, p)) for p in points],
                             [_exact(v) for v in values], params)
