@@ -37,7 +37,7 @@ class Generated:
     seed: int
     attempt: int
     problem: Problem | None            # None where the build needs only the finished strings below
-    checks: tuple[Check, ...]
+    checks: tuple[Check, ...]          # () where the problem is None and the entry holds them
     entry: Any = None                  # the manifest entry, encoded (manifest.EntryText)
     question: Any = None               # the LMS item (targets.lms.Question)
 
@@ -62,7 +62,11 @@ class Finish:
             question = make_question(g)
         keep = (not in_worker or self.keep is None or g.slot.variant <= self.keep
                 or self.keep_boolean and g.problem.parts[0].kind == "boolean")
-        return replace(g, problem=g.problem if keep else None, entry=entry, question=question)
+        # The checks are evidence for the manifest; once its entry holds them, a problem that does
+        # not cross needs them no more than its SymPy trees.
+        dropped = not keep and entry is not None
+        return replace(g, problem=g.problem if keep else None, checks=() if dropped else g.checks, entry=entry,
+                       question=question)
 
 
 def pool_key(slot: Slot) -> str:
@@ -237,9 +241,12 @@ def _draw_and_check(args):
     at the start of its chunk, and the parent must know which slot it belongs to."""
     slot, global_seed, finish, in_worker = args
     try:
-        return _made(slot, global_seed, finish, in_worker)
+        content, g = _made(slot, global_seed, finish, in_worker)
     except GenError as exc:
         return exc
+    # The parent has the slot: sent back, it would come back as a copy (its spec a second
+    # pydantic model per problem, ~10 % of a large build's memory). _resolve puts it back.
+    return content, replace(g, slot=None) if in_worker else g
 
 
 def generate_all(slots: list[Slot], global_seed: int, jobs: int = 1, progress=None, locate=None,
@@ -279,6 +286,8 @@ def _resolve(slots, results, global_seed, progress, locate=None, key=pool_key, f
             if isinstance(result, GenError):
                 raise result
             content, g = result
+            if g.slot is None:
+                g = replace(g, slot=slot)
             attempt = g.attempt
             if slot.variant != 0:
                 keys = seen.setdefault(key(slot), set())
