@@ -66,8 +66,26 @@ def _forget_fonts() -> None:
     MathTextParser._parse_cached.cache_clear()
 
 
+def import_in_background() -> None:
+    """Start importing matplotlib and numpy (~0.45 s) in a thread of this process: for a build
+    whose workers are generating the problems, while the parent only waits for them. Drawing, and
+    every fork (workers.worker_pool), waits for the thread first."""
+    from .workers import in_background
+    if "matplotlib.figure" not in sys.modules:
+        in_background(_import_quietly, "gen-import-matplotlib")
+
+
+def _import_quietly() -> None:
+    try:
+        _matplotlib()
+    except Exception:        # the next _matplotlib() call, in the build's own thread, imports again and reports it
+        pass
+
+
 def _matplotlib():
     """Import what drawing needs (not pyplot: figures never open windows, and it costs ~0.4 s)."""
+    from .workers import join_background
+    join_background()
     if "matplotlib.figure" not in sys.modules:
         with _private_config():
             import matplotlib.backends.backend_agg  # noqa: F401  (builds the font cache, in the private folder)

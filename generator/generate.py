@@ -250,14 +250,17 @@ def _draw_and_check(args):
 
 
 def generate_all(slots: list[Slot], global_seed: int, jobs: int = 1, progress=None, locate=None,
-                 finish: Finish = Finish()) -> list[Generated]:
-    """`locate(slot)` gives (file, field path of the spec) so errors name where the lesson says it."""
+                 finish: Finish = Finish(), meanwhile=None) -> list[Generated]:
+    """`locate(slot)` gives (file, field path of the spec) so errors name where the lesson says it.
+    `meanwhile()` is called once the workers are running (the parent only waits for them then)."""
     tasks = [(s, global_seed, finish, jobs > 1) for s in slots]
     if jobs > 1:
         from .workers import worker_pool
         with worker_pool(jobs) as pool:
-            return _resolve(slots, pool.map(_draw_and_check, tasks, chunksize=8), global_seed, progress, locate,
-                            finish=finish)
+            results = pool.map(_draw_and_check, tasks, chunksize=8)     # forks the workers
+            if meanwhile:
+                meanwhile()
+            return _resolve(slots, results, global_seed, progress, locate, finish=finish)
     return _resolve(slots, map(_draw_and_check, tasks), global_seed, progress, locate, finish=finish)
 
 

@@ -134,10 +134,16 @@ def prepare(paths, options: Options, only: str | None = None, progress=None) -> 
     if progress:
         progress(0, "generating and verifying problems", sum(map(len, plans)))
     finish = finish_for(options)
+    # The plots need matplotlib next; while the workers generate, the parent can import it.
+    plots = bool({"anki", "worksheet"} & set(options.targets)) or options.lms_figures
+    meanwhile = None
+    if plots:
+        from .figures import import_in_background as meanwhile
     for lb, path, slots in zip(builds, sources, plans):
         def locate(slot, lesson=lb.lesson, path=path):
             return str(path), spec_path(lesson, slot)
-        lb.problems = generate_all(slots, options.seed, workers(options, len(slots)), progress, locate, finish)
+        lb.problems = generate_all(slots, options.seed, workers(options, len(slots)), progress, locate, finish,
+                                   meanwhile)
     return builds
 
 

@@ -55,6 +55,28 @@ def _die_with_parent(parent: int) -> None:
     signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
+_BACKGROUND: list = []          # threads started by in_background, until joined
+
+
+def in_background(fn, name: str) -> None:
+    """Run `fn` in a thread of this process (not a daemon: gen's exit waits for it, so its
+    clean-up runs). Every fork waits for it first: a fork while it holds a lock (the import
+    system's) would copy the lock, held, into the child."""
+    import threading
+    thread = threading.Thread(target=fn, name=name)
+    _BACKGROUND.append(thread)
+    thread.start()
+
+
+def join_background() -> None:
+    """Wait for the threads of in_background (except the calling one)."""
+    import threading
+    for thread in list(_BACKGROUND):
+        if thread is not threading.current_thread():
+            thread.join()
+            _BACKGROUND.remove(thread)
+
+
 @contextmanager
 def worker_pool(jobs: int):
     """A fork pool of `jobs` workers (a ProcessPoolExecutor: unlike multiprocessing.Pool it
@@ -62,6 +84,7 @@ def worker_pool(jobs: int):
     for it forever). Left on an exception, its workers are killed and reaped at once."""
     import gc
     from concurrent.futures import ProcessPoolExecutor
+    join_background()
     # Objects the workers inherit stay out of their collections: a collection would write to
     # every inherited object and so copy every page of the parent's heap into each worker.
     gc.freeze()
