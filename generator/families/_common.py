@@ -4,6 +4,7 @@ Everything takes an explicit `random.Random`; nothing here touches global random
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import random
 from typing import Literal
@@ -209,12 +210,22 @@ SAMPLE_POINTS = [(0.7, 1.3, 0.4), (1.6, 0.45, 1.1), (0.35, 0.9, 1.45)]
 
 def sampler(vs):
     """Numbers standing for a symbolic vector: its values at three fixed points away from 0."""
-    from ..verify import float_function
+    vs = tuple(vs)
 
     def to_numbers(value):
-        fns = [float_function(c, vs) for c in value]
-        return [fn(*pt[: len(vs)]) for pt in SAMPLE_POINTS for fn in fns]
+        columns = [_samples(c, vs) for c in value]
+        return [column[i] for i in range(len(SAMPLE_POINTS)) for column in columns]
     return to_numbers
+
+
+@functools.lru_cache(maxsize=1024)
+def _samples(expr, vs) -> tuple[float, ...]:
+    """expr at each of SAMPLE_POINTS. Cached (for the few problems in hand: the cache holds their
+    trees): a part's answer is sampled once for each distractor it is compared with, when the part
+    is made and again when it is checked. A failed evaluation raises, and is not cached."""
+    from ..verify import float_function
+    fn = float_function(expr, vs)
+    return tuple(fn(*pt[: len(vs)]) for pt in SAMPLE_POINTS)
 
 
 def f_of(vs):
