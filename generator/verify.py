@@ -210,14 +210,14 @@ def distractor_checks(problem: Problem) -> list[Check]:
     """Every distractor is wrong under its part's own equivalence: typed numbers are more than two
     rounding tolerances from the answer, an unordered pair differs as a set, an expression differs
     at sample points, a choice is another option."""
-    from .families._common import _close, _equivalence_key, sampler, typed_tolerance
+    from .families._common import _close, _equivalence_key, as_float, sampler, typed_tolerance
     out = []
     for part in problem.parts:
         for i, dist in enumerate(part.distractors):
             name = f"{part.name}_distractor_{i}_{dist.misconception}_is_wrong"
             if part.kind in ("number", "vector"):
-                a = [float(part.answer)] if part.kind == "number" else [float(c) for c in part.answer]
-                b = [float(dist.value)] if part.kind == "number" else [float(c) for c in dist.value]
+                a = [as_float(part.answer)] if part.kind == "number" else [as_float(c) for c in part.answer]
+                b = [as_float(dist.value)] if part.kind == "number" else [as_float(c) for c in dist.value]
                 gap = max(abs(x - y) for x, y in zip(a, b))
                 out.append(check(name, gap > 2 * typed_tolerance(part.decimals),
                                  f"largest component gap {gap:.6g} > {2 * typed_tolerance(part.decimals):g}"))

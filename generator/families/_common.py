@@ -173,6 +173,20 @@ def random_integer_direction(rng, n: int) -> Vec:
     return Vec(*[sp.Integer(c * rng.choice((1, -1))) for c in base])
 
 
+def as_float(value) -> float:
+    """float(value), remembered for SymPy's irrational values (c·√n/m, an angle's cosine): SymPy
+    evaluates those afresh each time, and a part's answer is converted once per distractor, in
+    the part, its checks and its LMS item."""
+    if isinstance(value, (int, float)) or getattr(value, "is_Rational", False):
+        return float(value)
+    return _irrational_float(value)
+
+
+@functools.lru_cache(maxsize=1024)
+def _irrational_float(value) -> float:
+    return float(value)
+
+
 def numeric(value) -> list[float] | float:
     """Float(s) for comparison; a pair of vectors flattens to one list."""
     if isinstance(value, bool):
@@ -183,7 +197,7 @@ def numeric(value) -> list[float] | float:
             n = numeric(item)
             out.extend(n if isinstance(n, list) else [n])
         return out
-    return float(value)
+    return as_float(value)
 
 
 def _close(a, b, tol=1e-9):
@@ -276,12 +290,12 @@ def _typed_apart(a, b, decimals) -> bool:
 
 
 def number_part(name, label, answer, candidates, form="decimal", decimals=2, minimum=CHOICES - 1) -> Part:
-    value = float(answer)
+    value = as_float(answer)
     kept, seen = [], [value]
     for c in candidates:
         if isinstance(c.value, (tuple, sp.Tuple)) or isinstance(c.value, bool):
             continue                        # not a number: cannot be typed into this part
-        v = float(c.value)
+        v = as_float(c.value)
         if all(_typed_apart(v, s, decimals) for s in seen):
             kept.append(c)
             seen.append(v)
@@ -292,12 +306,12 @@ def number_part(name, label, answer, candidates, form="decimal", decimals=2, min
 
 
 def vector_part(name, label, answer, candidates, form="decimal", decimals=2, minimum=CHOICES - 1) -> Part:
-    comps = [float(c) for c in answer]
+    comps = [as_float(c) for c in answer]
     kept, seen = [], [comps]
     for c in candidates:
         if not isinstance(c.value, (tuple, sp.Tuple)) or len(c.value) != len(comps):
             continue
-        v = [float(x) for x in c.value]
+        v = [as_float(x) for x in c.value]
         if all(any(_typed_apart(x, y, decimals) for x, y in zip(v, s)) for s in seen):
             kept.append(c)
             seen.append(v)

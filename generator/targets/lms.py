@@ -22,6 +22,7 @@ import html
 import random
 from dataclasses import dataclass
 
+from ..families._common import as_float
 from ..generate import Generated
 from ..mathfmt import render
 from ..problem import Part, Pt
@@ -239,7 +240,7 @@ def _options(g: Generated, part: Part) -> tuple[Choice, ...]:
 
 
 def _number_box(name, part, value, wrong=()) -> Box:
-    return Box(name, "number", float(value), exact_text(value), part.form, part.decimals,
+    return Box(name, "number", as_float(value), exact_text(value), part.form, part.decimals,
                tolerance(part.form, part.decimals), typings(value, part.form, part.decimals), tuple(wrong))
 
 
@@ -248,7 +249,7 @@ def _asked(g: Generated, part: Part) -> AskedPart:
     # Words ("the value of $f$ there") rather than a symbol (û, ∇f(P)): a label with a phrase in it.
     prose = any(isinstance(piece, str) and " " in piece.strip() for piece in part.label)
     if part.kind == "number":
-        wrong = [(float(d.value), render(d.feedback, "html"), render(d.feedback, "text"), d.misconception)
+        wrong = [(as_float(d.value), render(d.feedback, "html"), render(d.feedback, "text"), d.misconception)
                  for d in part.distractors]
         return AskedPart(part.name, label, (_number_box(part.name, part, part.answer, wrong),), None, prose)
     if part.kind == "vector":
