@@ -68,11 +68,52 @@ def ordered_terms(expr) -> list:
         return list(_TERMS[expr])
     except KeyError:
         pass
-    terms = tuple(expr.as_ordered_terms())
+    terms = _polynomial_terms(expr)
+    if terms is None:
+        terms = tuple(expr.as_ordered_terms())
     if len(_TERMS) >= _Memo.MAX:
         _TERMS.clear()
     _TERMS[expr] = terms
     return list(terms)
+
+
+def _polynomial_terms(expr) -> tuple | None:
+    """expr.as_ordered_terms() for a sum of rational multiples of monomials in plain Symbols, the
+    way SymPy orders them (Expr.as_ordered_terms with Expr.as_terms and the lex key of
+    Expr._parse_order): by exponents over the variables in name order, largest first, then by
+    coefficient; ties keep the sum's order. SymPy reaches the same key by evaluating every
+    coefficient as a complex number (a sixth of a problem's printing). None for anything else.
+    tests/test_mathfmt.py compares the two."""
+    args = expr.args
+    if len(args) == 2:       # as_ordered_terms' own special case, c + (−k)·t stays in that order
+        numbers = (sp.Number, sp.NumberSymbol)
+        first, second = sorted(args, key=lambda a: not isinstance(a, numbers))
+        if isinstance(first, numbers) and isinstance(second, sp.Mul):
+            factors = sorted(second.args, key=lambda a: not isinstance(a, numbers))
+            if len(factors) == 2 and isinstance(factors[0], sp.Number) and first.is_positive \
+                    and factors[0].is_negative:
+                return (first, second)
+    rows, gens = [], set()
+    for term in args:
+        coeff, rest = term.as_coeff_Mul()
+        if not coeff.is_Rational:
+            return None
+        powers = {}
+        if rest is not sp.S.One:
+            for factor in sp.Mul.make_args(rest):
+                if type(factor) is sp.Symbol:
+                    powers[factor] = 1
+                elif (factor.is_Pow and type(factor.base) is sp.Symbol and factor.exp.is_Integer
+                      and factor.exp > 0):
+                    powers[factor.base] = int(factor.exp)
+                else:
+                    return None
+        gens.update(powers)
+        rows.append((term, float(coeff), powers))
+    order = sorted(gens, key=lambda g: g.name)          # default_sort_key of plain Symbols
+    keyed = sorted(((tuple(-powers.get(g, 0) for g in order), re), i, term)
+                   for i, (term, re, powers) in enumerate(rows))
+    return tuple(term for _, _, term in keyed)
 
 
 class _OrderedTerms:

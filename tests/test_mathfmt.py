@@ -1,0 +1,63 @@
+"""The printers' fast term order is SymPy's own order."""
+from __future__ import annotations
+
+import random
+
+import sympy as sp
+
+from generator.mathfmt import _polynomial_terms
+from generator.problem import VARIABLES
+
+X, Y, Z = VARIABLES
+PLAIN = sp.symbols("a b")
+
+
+def _random_sum(rng: random.Random):
+    symbols = list(VARIABLES) + list(PLAIN) + [sp.Symbol("η"), sp.Symbol("x₁")]
+    terms = []
+    for _ in range(rng.randint(2, 6)):
+        coeff = sp.Rational(rng.choice([-1, 1]) * rng.randint(0, 12), rng.choice([1, 1, 2, 3, 4, 7]))
+        monomial = sp.Mul(*[s ** rng.randint(1, 3) for s in rng.sample(symbols, rng.randint(0, 3))])
+        terms.append(coeff * monomial)
+    if rng.random() < 0.2:
+        terms.append(rng.choice([sp.sqrt(2) * X, sp.exp(Y), sp.pi, X ** -1, sp.Symbol("t", positive=True)]))
+    return sp.Add(*terms)
+
+
+def test_the_fast_order_is_sympys_on_random_sums():
+    rng = random.Random(5)
+    checked = 0
+    for _ in range(4000):
+        expr = _random_sum(rng)
+        if not expr.is_Add:
+            continue
+        fast = _polynomial_terms(expr)
+        if fast is not None:
+            assert list(fast) == expr.as_ordered_terms(), expr
+            checked += 1
+    assert checked > 2500
+
+
+def test_the_special_case_of_a_constant_and_a_negative_term():
+    for expr in (3 - 2 * X, -3 + 2 * X, sp.Rational(1, 2) - X, X - 1, 1 - X * Y, 2 - 3 * X ** 2, 5 + X,
+                 -X - 1, sp.Rational(-3, 4) + sp.Rational(5, 2) * Y):
+        assert list(_polynomial_terms(expr)) == expr.as_ordered_terms(), expr
+
+
+def test_the_fast_order_is_sympys_on_every_sum_a_build_prints(small_build):
+    from pathlib import Path
+
+    from generator.generate import generate_all
+    from generator.lesson import load_lesson
+    from generator.plan import plan
+    lessons = Path(__file__).parent / "lessons" / "all-families.yaml"
+    sums = set()
+    for g in generate_all(plan(load_lesson(lessons), 3), 42):
+        for node in sp.preorder_traversal(sp.Tuple(g.problem.function, *[p.answer for p in g.problem.parts
+                                                                          if isinstance(p.answer, sp.Basic)])):
+            if isinstance(node, sp.Add):
+                sums.add(node)
+    fast = [s for s in sums if _polynomial_terms(s) is not None]
+    assert len(fast) > 50
+    for expr in fast:
+        assert list(_polynomial_terms(expr)) == expr.as_ordered_terms(), expr
