@@ -62,16 +62,18 @@ def nonzero(rng: random.Random, lo: int, hi: int) -> int:
     return rng.choice(choices)
 
 
-def monomials(vs, degree):
+@functools.lru_cache(maxsize=64)
+def monomials(vs, degree) -> tuple:
+    """Every monomial of total degree 1..degree in vs, in SymPy's sort order (once per shape)."""
     out = []
     for exps in itertools.product(range(degree + 1), repeat=len(vs)):
         if 1 <= sum(exps) <= degree:
             out.append(sp.Mul(*[v**e for v, e in zip(vs, exps)]))
-    return sorted(out, key=sp.default_sort_key)
+    return tuple(sorted(out, key=sp.default_sort_key))
 
 
 def random_polynomial(rng, vs, coefficients, degree, terms=None) -> sp.Expr:
-    pool = monomials(vs, degree)
+    pool = monomials(tuple(vs), degree)
     n_terms = terms or rng.randint(len(vs), min(len(vs) + 2, len(pool)))
     chosen = rng.sample(pool, n_terms)
     coeffs = [nonzero(rng, *coefficients) for _ in chosen]

@@ -44,6 +44,9 @@ FIGURES = "gen-figures/"       # under web_resources/, the folder the course-fil
 FIGURE_LINK = "$IMS_CC_FILEBASE$/" + FIGURES
 
 
+PLAIN_TEXT = {"texttype": "text/plain"}
+
+
 class _Writer:
     def __init__(self, options):
         self.math = canvas_math_images if options.canvas_math == "image" else (lambda s: s)
@@ -140,19 +143,24 @@ class _Writer:
             self.mattext(lid, box.name, texttype="text/plain")
             rc = sub(lid, "render_choice")
             idents = []
+            # What self.mattext(sub(rc, "response_label", ident=aid), text, texttype="text/plain")
+            # builds, without its per-call work: a blank has up to 36 typings, 100+ per item.
             for j, (text, correct) in enumerate(accepted(box)):
                 aid = ident(g.slot.id, box.name, j, prefix="a")
-                self.mattext(sub(rc, "response_label", ident=aid), text, texttype="text/plain")
+                label = etree.SubElement(rc, "response_label", {"ident": aid})
+                etree.SubElement(etree.SubElement(label, "material"), "mattext", PLAIN_TEXT).text = text
                 if correct:
                     idents.append(aid)
             conditions.append((box.name, idents))
         rp = self.resprocessing(item)
         share = f"{100 / len(conditions):.2f}"
         for name, idents in conditions:
-            for aid in idents:
-                cond = sub(rp, "respcondition")
-                sub(sub(cond, "conditionvar"), "varequal", aid, respident=f"response_{name}")
-                sub(cond, "setvar", share, varname="SCORE", action="Add")
+            respident = {"respident": f"response_{name}"}
+            add = {"varname": "SCORE", "action": "Add"}
+            for aid in idents:              # sub() calls, inlined: one condition per accepted typing
+                cond = etree.SubElement(rp, "respcondition")
+                etree.SubElement(etree.SubElement(cond, "conditionvar"), "varequal", respident).text = aid
+                etree.SubElement(cond, "setvar", add).text = share
         return []
 
     def _blanks(self, item, g, q, pts, kind):
