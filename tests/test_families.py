@@ -123,3 +123,22 @@ def test_numbers_stay_teachable():
             coeffs = [abs(c) for c in sp.Poly(p.function, *p.variables).coeffs()] if p.function.is_polynomial() else []
             assert all(c <= 20 for c in coeffs)
             assert all(abs(c) <= 20 for c in p.point)
+
+
+def test_radsimp_shortcut_returns_what_sympy_returns():
+    import random
+
+    import sympy as sp
+
+    from generator.families._common import radsimp
+    rng = random.Random(3)
+    x = sp.Symbol("x", real=True)
+    for i in range(600):
+        c = sp.Rational(rng.randint(-300, 300), rng.randint(1, 60))
+        k, m = rng.randint(1, 400), rng.randint(1, 50)
+        cases = [c, sp.sqrt(k), c * sp.sqrt(k), c / sp.sqrt(k), sp.sqrt(sp.Rational(k, m)), -sp.sqrt(k),
+                 c * x / sp.sqrt(k), sp.sqrt(k) + sp.sqrt(m)]
+        if i < 20:                    # SymPy's own radsimp is slow on these: a few suffice
+            cases += [c / (1 + sp.sqrt(k)), 1 / (sp.sqrt(k) - sp.sqrt(m) + 1)]
+        for e in cases:
+            assert sp.srepr(radsimp(e)) == sp.srepr(sp.radsimp(e)), e

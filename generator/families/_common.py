@@ -157,11 +157,25 @@ def norm(v):
     return sp.sqrt(sum(c**2 for c in v))
 
 
+def radsimp(expr):
+    """sp.radsimp(expr), without its work where the result is expr itself: a rational number, √n,
+    or q·√n (SymPy already writes c/√n as (c/n)·√n). Those are most of the rates and lengths the
+    families make; tests/test_families.py compares the two."""
+    if expr.is_Rational or _rational_surd(expr) or (
+            expr.is_Mul and len(expr.args) == 2 and expr.args[0].is_Rational and _rational_surd(expr.args[1])):
+        return expr
+    return sp.radsimp(expr)
+
+
+def _rational_surd(expr) -> bool:
+    return expr.is_Pow and expr.exp is sp.S.Half and expr.base.is_Integer and expr.base > 0
+
+
 def normalise(v) -> Vec:
     n = norm(v)
     if all(c.is_Rational for c in v):
         return Vec(*[c / n for c in v])     # SymPy already rationalises c/√k as c√k/k
-    return Vec(*[sp.radsimp(c / n) for c in v])
+    return Vec(*[radsimp(c / n) for c in v])
 
 
 PYTHAGOREAN_2D = [(3, 4), (5, 12), (8, 15), (1, 0), (0, 1), (1, 1)]

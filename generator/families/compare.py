@@ -12,7 +12,7 @@ from pydantic import Field
 
 from .. import verify as V
 from ..problem import DU_F, GRAD_F_AT_P, Dot, Equals, Part, Problem, Vec, rich
-from ._common import Rejected, bounds_violation, d, dot, norm, random_integer_direction, say
+from ._common import Rejected, bounds_violation, d, dot, norm, radsimp, random_integer_direction, say
 from ._point import PointParams, figure, gradient_steps, setting, setup
 
 LABELS = "ABCDEF"
@@ -69,7 +69,7 @@ class CompareFamily:
                     break
         if len(dirs) < 2 or any(parallel(a, b) for i, a in enumerate(dirs) for b in dirs[i + 1:]):
             raise Rejected("two of the directions are parallel")
-        rates = [sp.radsimp(dot(g, v) / norm(v)) for v in dirs]
+        rates = [radsimp(dot(g, v) / norm(v)) for v in dirs]
         values = [float(r) for r in rates]
         raw = [float(dot(g, v)) for v in dirs]
         best = max(range(len(dirs)), key=lambda i: values[i])

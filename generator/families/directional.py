@@ -13,7 +13,7 @@ from pydantic import Field, model_validator
 from .. import verify as V
 from ..mathparse import parse_formula
 from ..problem import DU_F, GRAD_F_AT_P, U_HAT, Dot, Equals, Norm, Over, Problem, Vec, rich
-from ._common import (Rejected, SPECIAL_ANGLES, at, d, dot, norm, normalise, number_part,
+from ._common import (Rejected, SPECIAL_ANGLES, at, d, dot, norm, normalise, number_part, radsimp,
                      random_integer_direction, say)
 from ._point import PointParams, figure, gradient_steps, setting, setup
 
@@ -84,7 +84,7 @@ class DirectionalFamily:
                 if form == "unit":
                     raw = normalise(raw)
         u = direction_from(form, raw)
-        answer = sp.radsimp(dot(g, u))
+        answer = radsimp(dot(g, u))
         if answer == 0:
             raise Rejected("D_u f(P) = 0 makes every sign mistake invisible")
 
@@ -109,9 +109,9 @@ class DirectionalFamily:
             *([d(dot(g, raw), "not_normalised", "The direction vector was not divided by its length.")]
               if form == "vector" else []),
             d(-answer, "sign_error", "The sign is flipped."),
-            d(sp.radsimp(norm(g)), "magnitude_instead", "That is $norm(grad(f)(P))$, the largest rate over all directions,"
+            d(radsimp(norm(g)), "magnitude_instead", "That is $norm(grad(f)(P))$, the largest rate over all directions,"
               " not the rate along $hat(u)$."),
-            d(sp.radsimp(dot(wrong, u)), "wrong_point", "The gradient was evaluated at the wrong point."),
+            d(radsimp(dot(wrong, u)), "wrong_point", "The gradient was evaluated at the wrong point."),
             d(sum(c**2 for c in g), "squared_magnitude", "That is $norm(grad(f)(P))^2$, not a rate along $hat(u)$."),
             d(sp.Integer(0), "evaluated_before_differentiating",
               "$P$ was substituted before differentiating, which makes everything 0."),

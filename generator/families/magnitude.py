@@ -5,12 +5,11 @@ import math
 from typing import Literal
 
 import mpmath
-import sympy as sp
 from pydantic import Field
 
 from .. import verify as V
 from ..problem import GRAD_F_AT_P, Equals, Norm, Problem, Root, Vec, rich
-from ._common import at, d, norm, number_part, say, vector_part
+from ._common import at, d, norm, number_part, radsimp, say, vector_part
 from ._point import PointParams, figure, gradient_steps, setting, setup
 from .at_point import integer_form
 
@@ -27,7 +26,7 @@ class MagnitudeFamily:
 
     def generate(self, rng, params, fixed=None, variant=1) -> Problem:
         vs, f, P, grad, g = setup(rng, params, fixed)
-        answer = sp.radsimp(norm(g))
+        answer = radsimp(norm(g))
         squares = sum(c**2 for c in g)
         steps = gradient_steps(vs, f, P, grad, g)
         # √101 is already simplest: say it once, not "√101 = √101" (but √208 = 4√13, √25 = 5).
@@ -49,7 +48,7 @@ class MagnitudeFamily:
                 d(squares, "squared_magnitude", "That is $norm(grad(f)(P))^2$: the square root is missing."),
                 d(sum(g), "sum_of_components", "Adding the components is not the length of a vector."),
                 d(max(abs(c) for c in g), "largest_component", "The largest partial is the rate along one axis only."),
-                d(sp.radsimp(norm(at(grad, vs, [c + 1 for c in P]))), "wrong_point",
+                d(radsimp(norm(at(grad, vs, [c + 1 for c in P]))), "wrong_point",
                   "The gradient was evaluated at the wrong point."),
             ]))
         names = tuple(p.name for p in parts)

@@ -6,12 +6,11 @@ import math
 from typing import Literal
 
 import mpmath
-import sympy as sp
 from pydantic import Field
 
 from .. import verify as V
 from ..problem import GRAD_F_AT_P, U_HAT, Equals, Norm, Over, Problem, Vec, rich
-from ._common import d, norm, normalise, number_part, say, vector_part
+from ._common import d, norm, normalise, number_part, radsimp, say, vector_part
 from ._point import PointParams, figure, gradient_steps, setting, setup
 
 class Params(PointParams):
@@ -32,7 +31,7 @@ class SteepestFamily:
         ask = params.ask
         sign = 1 if ask == "ascent" else -1
         u = Vec(*[sign * c for c in normalise(g)])
-        length = sp.radsimp(norm(g))
+        length = radsimp(norm(g))
         rate = sign * length
         word = "increases" if ask == "ascent" else "decreases"
         steps = gradient_steps(vs, f, P, grad, g)

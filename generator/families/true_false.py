@@ -15,7 +15,7 @@ from pydantic import Field
 from .. import verify as V
 from ..mathparse import parse_formula
 from ..problem import GRAD_F_AT_P, Dot, Equals, Norm, Part, Problem, Vec, rich
-from ._common import Rejected, d, dot, norm, random_integer_direction, say
+from ._common import Rejected, d, dot, norm, radsimp, random_integer_direction, say
 from ._point import PointParams, gradient_steps, setting, setup
 
 Claim = Literal["gradient_value", "increases_along", "max_rate", "level_tangent"]
@@ -83,7 +83,7 @@ class TrueFalseFamily:
                               "positive." if truth else "not positive."))
             data = {"direction": shown}
         elif kind == "max_rate":
-            true_rate = sp.radsimp(norm(g))
+            true_rate = radsimp(norm(g))
             if shown is None:
                 shown = true_rate if want_true else sum(c**2 for c in g)
                 if shown == true_rate and not want_true:
