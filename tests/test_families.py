@@ -142,3 +142,24 @@ def test_radsimp_shortcut_returns_what_sympy_returns():
             cases += [c / (1 + sp.sqrt(k)), 1 / (sp.sqrt(k) - sp.sqrt(m) + 1)]
         for e in cases:
             assert sp.srepr(radsimp(e)) == sp.srepr(sp.radsimp(e)), e
+
+
+def test_critical_points_by_cramers_rule_are_linsolves():
+    import random
+
+    import sympy as sp
+
+    from generator.families._common import Rejected
+    from generator.families.critical import X, Y, _solve_linear
+    rng = random.Random(2)
+    for _ in range(300):
+        a, b, c, d, e, f = [sp.Rational(rng.randint(-9, 9), rng.randint(1, 5)) for _ in range(6)]
+        fx, fy = a * X + b * Y + c, d * X + e * Y + f
+        solutions = list(sp.linsolve([fx, fy], [X, Y]))
+        unique = len(solutions) == 1 and not any(s.free_symbols for s in solutions[0])
+        try:
+            mine = tuple(_solve_linear(fx, fy))
+        except Rejected:
+            assert not unique, (fx, fy)
+        else:
+            assert unique and mine == tuple(solutions[0]), (fx, fy)

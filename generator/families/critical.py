@@ -37,6 +37,23 @@ def quadratic(f):
     return a, b, c
 
 
+def _solve_linear(fx, fy) -> tuple:
+    """The one solution of fx = fy = 0 (linear in x and y): Cramer's rule on the coefficients of
+    the derivatives, where both are linear with rational coefficients (sp.linsolve's answer,
+    without building its linear system); otherwise sp.linsolve."""
+    rows = [e.as_coefficients_dict() for e in (fx, fy)]
+    if all(set(r) <= {X, Y, sp.S.One} and all(v.is_Rational for v in r.values()) for r in rows):
+        (p, q, e), (r, s, t) = [(row.get(X, 0), row.get(Y, 0), row.get(sp.S.One, 0)) for row in rows]
+        det = p * s - q * r
+        if det == 0:
+            raise Rejected("not a unique critical point")
+        return sp.Rational(q * t - e * s) / det, sp.Rational(e * r - p * t) / det
+    solutions = list(sp.linsolve([fx, fy], [X, Y]))
+    if len(solutions) != 1 or any(s.free_symbols for s in solutions[0]):
+        raise Rejected("not a unique critical point")
+    return solutions[0]
+
+
 class CriticalFamily:
     name = "critical_point"
     Params = Params
@@ -58,14 +75,16 @@ class CriticalFamily:
                 raise Rejected("the origin makes the linear terms vanish; too easy")
             # Choose the linear terms so that (p, q) is the critical point: ∇f = H·(v − P).
             f = a * X**2 + b * X * Y + c * Y**2 - (2 * a * p + b * q) * X - (b * p + 2 * c * q) * Y
-        a, b, c = quadratic(f)
+        terms = f.as_coefficients_dict()
+        if set(terms) <= {X**2, X * Y, Y**2, X, Y, sp.S.One}:     # gen's own quadratics
+            a, b, c = (terms.get(m, sp.S.Zero) for m in (X**2, X * Y, Y**2))
+            dx, dy = terms.get(X, sp.S.Zero), terms.get(Y, sp.S.Zero)
+        else:
+            a, b, c = quadratic(f)
+            dx, dy = sp.Poly(f, X, Y).coeff_monomial(X), sp.Poly(f, X, Y).coeff_monomial(Y)
         fx, fy = derivative(f, X), derivative(f, Y)
-        solutions = list(sp.linsolve([fx, fy], [X, Y]))
-        if len(solutions) != 1 or any(s.free_symbols for s in solutions[0]):
-            raise Rejected("not a unique critical point")
-        answer = Pt(*solutions[0])
+        answer = Pt(*_solve_linear(fx, fy))
         value = f.xreplace({X: answer[0], Y: answer[1]})
-        dx, dy = sp.Poly(f, X, Y).coeff_monomial(X), sp.Poly(f, X, Y).coeff_monomial(Y)
         steps = [
             rich(Equals(GRAD_F, Vec(fx, fy)), "."),
             rich("Set both partial derivatives to zero: ", Equals(fx, 0), " and ", Equals(fy, 0), "."),
