@@ -1,7 +1,6 @@
 """The one thread gen starts (matplotlib's import while workers generate) never meets a fork."""
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import threading
@@ -35,20 +34,6 @@ def test_join_background_from_the_thread_itself_does_not_wait_for_itself():
     workers.in_background(lambda: (workers.join_background(), seen.append(1)), "test-self")
     workers.join_background()
     assert seen == [1] and not workers._BACKGROUND
-
-
-def test_a_background_matplotlib_import_leaves_nothing_behind(tmp_path):
-    home = tmp_path / "home"
-    home.mkdir()
-    env = {k: v for k, v in os.environ.items() if k not in ("MPLCONFIGDIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")}
-    env.update(HOME=str(home), TMPDIR=str(tmp_path))
-    # The process exits while the import may still run: its exit waits for the thread, whose
-    # clean-up removes matplotlib's temporary config folder.
-    code = "from generator import figures; figures.import_in_background(); print('started')"
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
-                         timeout=60, cwd=HERE.parent).stdout
-    assert out.strip() == "started"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["home"] and list(home.iterdir()) == []
 
 
 def test_drawing_after_a_background_import_gives_the_same_png():

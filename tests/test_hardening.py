@@ -517,17 +517,30 @@ def test_a_worker_killed_from_outside_stops_the_build(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_matplotlib_writes_nothing_into_home(tmp_path):
+def _in_empty_home(tmp_path, code: str) -> str:
+    """Run `code` in a new Python with an empty HOME and TMPDIR (both in tmp_path); its stdout."""
     import subprocess
     home = tmp_path / "home"
     home.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("MPLCONFIGDIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")}
     env.update(HOME=str(home), TMPDIR=str(tmp_path))
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
+                          timeout=TIME_BOUND, cwd=HERE.parent).stdout.strip()
+
+
+def test_matplotlib_writes_nothing_into_home(tmp_path):
     code = "from generator import figures; figures.warm_up(); import matplotlib; print(matplotlib.get_cachedir())"
-    cache = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
-                           timeout=TIME_BOUND, cwd=HERE.parent).stdout.strip()
-    assert list(home.iterdir()) == []
+    cache = _in_empty_home(tmp_path, code)
+    assert list((tmp_path / "home").iterdir()) == []
     assert not Path(cache).exists() and sorted(p.name for p in tmp_path.iterdir()) == ["home"]
+
+
+def test_a_background_matplotlib_import_leaves_nothing_behind(tmp_path):
+    # The process exits while the import may still run: its exit waits for the thread, whose
+    # clean-up removes matplotlib's temporary config folder.
+    assert _in_empty_home(tmp_path, "from generator import figures; figures.import_in_background(); "
+                                    "print('started')") == "started"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home"] and list((tmp_path / "home").iterdir()) == []
 
 
 # ---------------------------------------------------------------------------------------------
