@@ -121,7 +121,17 @@ def check_stop() -> None:
 def stop_on_signals(signals=(signal.SIGINT, signal.SIGTERM, signal.SIGHUP)):
     """Turn these signals into `Stopped` in the main thread, so every `finally` runs (pools are
     terminated, staging folders removed) before gen exits."""
+    owner = os.getpid()
+
     def handler(signum, frame):
+        if os.getpid() != owner:
+            # A worker forked a moment ago, before _die_with_parent reset its handlers: it takes
+            # the signal's default action (the pool's SIGTERM ends it) instead of raising Stopped
+            # inside multiprocessing, which would print a traceback on gen's stderr.
+            signal.signal(signum, signal.SIG_IGN if signum == signal.SIGINT else signal.SIG_DFL)
+            if signum != signal.SIGINT:
+                os.kill(os.getpid(), signum)
+            return
         _PENDING.append(signum)
         raise Stopped(signum)
     # A signal the caller chose to ignore stays ignored (`nohup gen build` must survive a hangup).

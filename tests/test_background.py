@@ -45,3 +45,20 @@ def test_drawing_after_a_background_import_gives_the_same_png():
     run = [subprocess.run([sys.executable, "-c", code, mode], capture_output=True, text=True, check=True, timeout=60,
                           cwd=HERE.parent).stdout for mode in ("bg", "fg")]
     assert run[0] == run[1] and len(run[0].strip()) == 64
+
+
+def test_a_child_forked_inside_gen_dies_quietly_by_the_signal_it_inherits_a_handler_for():
+    """A pool worker is forked with gen's SIGTERM handler and resets it a moment later; a SIGTERM in
+    between (the pool stopping at once) must end it by SIGTERM, not raise gen's Stopped in it."""
+    code = ("import os, signal, time\n"
+            "from generator.workers import stop_on_signals\n"
+            "with stop_on_signals():\n"
+            "    pid = os.fork()\n"
+            "    if pid == 0:\n"
+            "        time.sleep(5)\n"
+            "        os._exit(0)\n"
+            "    time.sleep(0.2)\n"
+            "    os.kill(pid, signal.SIGTERM)\n"
+            "    print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=HERE.parent)
+    assert done.stdout.strip() == str(-15) and done.stderr == "", (done.stdout, done.stderr)
