@@ -275,14 +275,22 @@ def _numbers(obj):
             yield from _numbers(item)
 
 
+def fraction_violation(p: int, q: int, params) -> str | None:
+    """The bound the fraction p/q (in lowest terms) breaks, in words, or None."""
+    if abs(p) > params.max_numerator:
+        return f"a number with numerator {p} exceeds max_numerator {params.max_numerator}"
+    if q > params.max_denominator:
+        return f"a fraction with denominator {q} exceeds max_denominator {params.max_denominator}"
+    return None
+
+
 def bounds_violation(values, params) -> str | None:
     """The first bound a value breaks, in words, or None."""
     for node in _numbers(values):
         if node.is_Rational:
-            if abs(node.p) > params.max_numerator:
-                return f"a number with numerator {node.p} exceeds max_numerator {params.max_numerator}"
-            if node.q > params.max_denominator:
-                return f"a fraction with denominator {node.q} exceeds max_denominator {params.max_denominator}"
+            broken = fraction_violation(node.p, node.q, params)
+            if broken:
+                return broken
         elif node.is_Pow and node.exp == sp.S.Half and node.base.is_Integer and node.base > params.max_surd:
             return f"the surd √{node.base} exceeds max_surd {params.max_surd}"
     return None

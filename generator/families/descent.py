@@ -12,8 +12,8 @@ from pydantic import Field
 from .. import verify as V
 from ..mathparse import parse_formula
 from ..problem import Equals, Problem, Pt, Vec, rich
-from ._common import (BaseParams, Rejected, at, d, f_of, gradient, nonzero, number_part, random_point, say,
-                     variables, vector_part)
+from ._common import (BaseParams, Rejected, at, d, f_of, fraction_violation, gradient, nonzero, number_part,
+                     random_point, say, variables, vector_part)
 
 LEARNING_RATES = [sp.Rational(1, 10), sp.Rational(1, 4), sp.Rational(1, 2), sp.Rational(1, 5)]
 ETA = sp.Symbol("η")
@@ -78,13 +78,11 @@ class _Quadratic:
 
 
 def _bound_broken(numbers, params) -> str | None:
-    """bounds_violation's rule and wording for ints and Fractions."""
-    for v in numbers:
-        v = Fraction(v)
-        if abs(v.numerator) > params.max_numerator:
-            return f"a number with numerator {v.numerator} exceeds max_numerator {params.max_numerator}"
-        if v.denominator > params.max_denominator:
-            return f"a fraction with denominator {v.denominator} exceeds max_denominator {params.max_denominator}"
+    """bounds_violation for ints and Fractions (the same rule, fraction_violation)."""
+    for v in map(Fraction, numbers):
+        broken = fraction_violation(v.numerator, v.denominator, params)
+        if broken:
+            return broken
     return None
 
 
