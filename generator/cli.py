@@ -322,6 +322,40 @@ def preview(family, seed, variables):
 def main():
     """The console script. Exit codes: 0 done, 1 a bug in gen, 2 your input or environment
     (one paragraph naming file, field and fix), 130 Ctrl-C, 143 SIGTERM (129 SIGHUP)."""
+    try:
+        _main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    leave(code)
+
+
+def leave(code) -> None:
+    """Exit as sys.exit(code) would, without tearing the interpreter down object by object: after a
+    build that is SymPy's caches, matplotlib and the problems, 0.1–0.3 s of a 0.5–2.5 s command.
+    What an exit must still do is done first: threads joined (as Python waits for them), atexit
+    handlers run (temporary folders, multiprocessing's clean-up), the standard streams flushed."""
+    import atexit
+    import os
+    import threading
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread() and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):       # a closed pipe (gen … | head): nothing left to tell
+            pass
+    os._exit(code)
+
+
+def _main():
     from .errors import environment_error
     from .workers import Stopped, stop_on_signals
     debug = "--debug" in sys.argv
