@@ -28,6 +28,7 @@ import shutil
 import sys
 import tempfile
 import unicodedata
+from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -196,7 +197,8 @@ def plot_window(spec, *, width=WIDTH, height=HEIGHT) -> tuple[float, float, floa
     """(xmin, xmax, ymin, ymax) that `render_png` shows, without drawing (for a description of the
     plot). Differs from `layout(spec).window` only when labels found no room and the figure zoomed in."""
     P = tuple(float(c) for c in spec["point"])
-    return _window(P, _critical_point(_Numeric(spec), P), _axes_ratio(width, height))[0]
+    num, C = numeric(spec)
+    return _window(P, C, _axes_ratio(width, height))[0]
 
 
 def layout(spec, *, blank=False, width=WIDTH, height=HEIGHT, dpi=DPI) -> Layout:
@@ -297,6 +299,26 @@ class _Numeric:
         with np.errstate(all="ignore"):
             out = [np.broadcast_to(np.asarray(v, float), np.broadcast(X, Y).shape) for v in self._fn(X, Y)]
         return [np.where(np.isfinite(v), v, np.nan) for v in out]
+
+
+_NUMERIC: OrderedDict[str, tuple] = OrderedDict()
+NUMERIC_KEPT = 256                    # specs remembered (a build with --lms-figures has one per variant)
+
+
+def numeric(spec) -> tuple[_Numeric, tuple[float, float] | None]:
+    """(f and ∇f as numpy functions, the critical point kept in view) of a plot spec, remembered:
+    the alt text needs them twice (the window, the field's description) and the drawing once more,
+    and a lambdify costs ~5 ms. The parent computes them for the alt texts before the plot
+    workers fork, so the workers inherit them."""
+    key = figure_name(spec)
+    if key in _NUMERIC:
+        _NUMERIC.move_to_end(key)
+    else:
+        num = _Numeric(spec)
+        _NUMERIC[key] = (num, _critical_point(num, tuple(float(c) for c in spec["point"])))
+        if len(_NUMERIC) > NUMERIC_KEPT:
+            _NUMERIC.popitem(last=False)
+    return _NUMERIC[key]
 
 
 def _critical_point(num, P):
@@ -546,9 +568,8 @@ def _drawn(spec, blank, width, height, dpi):
     if key not in _CANVASES:
         _CANVASES[key] = _Canvas(width, height, dpi)
     canvas = _CANVASES[key]
-    num = _Numeric(spec)
+    num, C = numeric(spec)
     P = tuple(float(c) for c in spec["point"])
-    C = _critical_point(num, P)
     try:
         for zoom in ZOOMS:
             drawn, all_placed = _compose(canvas, spec, blank, num, _window(P, C, canvas.ratio, zoom))

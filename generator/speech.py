@@ -474,7 +474,7 @@ def _field_sentence(spec) -> str:
     if math.hypot(fx(*P), fy(*P)) <= hi * 1e-12:
         critical = P
     else:
-        critical = figures._critical_point(figures._Numeric(spec), P)
+        critical = figures.numeric(spec)[1]
     if critical is not None and x0 <= critical[0] <= x1 and y0 <= critical[1] <= y1:
         where = "at P" if all(abs(float(a) - float(b)) < 1e-9 for a, b in zip(critical, spec["point"])) \
             else f"at {_spoken_point(critical)}"
