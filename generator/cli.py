@@ -105,12 +105,17 @@ def build(out, only, lessons, force, quiet, **content):
       gen build --seed 42
       gen build --seed 7 --variants 60 --copies 30 --out build-class
     """
-    from .pipeline import build as run_build
-    options = make_options(**content)
-    show = not quiet and sys.stderr.isatty()
-    with _Progress(show) as progress:
-        files = run_build([lessons or default_lessons(announce=not quiet)], out, options, only, progress.step,
-                          force=force)
+    from . import plotserver
+    # Forked before anything heavy is imported (make_options imports the pipeline): plotserver.py.
+    named = {t.strip() for t in content["targets"].split(",")}
+    plots = bool({"anki", "worksheet"} & named) or content["lms_figures"]
+    with plotserver.running(plots and content["jobs"] != 1):
+        options = make_options(**content)
+        from .pipeline import build as run_build
+        show = not quiet and sys.stderr.isatty()
+        with _Progress(show) as progress:
+            files = run_build([lessons or default_lessons(announce=not quiet)], out, options, only,
+                              progress.step, force=force)
     if not quiet:
         import json
         summary = json.loads(files["manifest.json"])["summary"]

@@ -32,8 +32,6 @@ from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import sympy as sp
-
 # line styles of the arrows at P, in order (∇f(P) comes first, solid); dashes tell them apart in grey
 STYLES = ["-", "--", "-.", ":", (0, (7, 2, 1, 2, 1, 2)), (0, (2, 1))]
 
@@ -71,9 +69,17 @@ def import_in_background() -> None:
     """Start importing matplotlib and numpy (~0.45 s) in a thread of this process: for a build
     whose workers are generating the problems, while the parent only waits for them. Drawing, and
     every fork (workers.worker_pool), waits for the thread first."""
+    from .plotserver import current
     from .workers import in_background
-    if "matplotlib.figure" not in sys.modules:
+    if current() is not None:           # a plot server draws; the alt texts here need numpy only
+        if "numpy" not in sys.modules:
+            in_background(_import_numpy, "gen-import-numpy")
+    elif "matplotlib.figure" not in sys.modules:
         in_background(_import_quietly, "gen-import-matplotlib")
+
+
+def _import_numpy() -> None:
+    import numpy  # noqa: F401
 
 
 def _import_quietly() -> None:
@@ -122,6 +128,9 @@ def warm_up() -> None:
 
 
 def figure_name(spec, prefix="fig") -> str:
+    if "portable" in spec:
+        return spec["name"] if prefix == "fig" else prefix + spec["name"][3:]
+    import sympy as sp
     key = sp.srepr((spec["function"], spec.get("point"), tuple((a, sp.Tuple(*v)) for a, v in spec.get("arrows", ()))))
     return f"{prefix}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.png"
 
@@ -149,14 +158,21 @@ def _draw_task(task):
     return _draw(spec, blank, width, height, dpi)
 
 
-def prefetch(requests, pool_map=map) -> None:
-    """Draw many figures up front (in parallel when given a pool's map) into the cache."""
+def prefetch(requests, pool_map=map, server=None, jobs=1) -> None:
+    """Draw many figures up front into the cache: in parallel when given a pool's map, or by a
+    plot server (plotserver.py) with `jobs` processes, given the specs as plain numbers."""
     todo = {}
     for spec, kw in requests:
         args = (spec, kw.get("blank", False), kw.get("width", WIDTH), kw.get("height", HEIGHT), kw.get("dpi", DPI))
         key = (figure_name(spec),) + args[1:]
         if key not in _CACHE:
             todo[key] = args
+    if server is not None:
+        sent = {key: (portable(args[0]),) + args[1:] for key, args in todo.items()}
+        sent = {key: args for key, args in sent.items() if args[0] is not None}
+        for key, png in zip(sent, server.draw(list(sent.values()), jobs)):
+            _CACHE[key] = png
+        todo = {key: args for key, args in todo.items() if key not in _CACHE}
     for key, png in zip(todo, pool_map(_draw_task, list(todo.values()))):
         _CACHE[key] = png
 
@@ -205,6 +221,24 @@ def layout(spec, *, blank=False, width=WIDTH, height=HEIGHT, dpi=DPI) -> Layout:
     """The label boxes and the geometry they must avoid, exactly as `render_png` draws them."""
     with _drawn(spec, blank, width, height, dpi) as (_, drawn):
         return drawn
+
+
+def _axis_names(variables) -> tuple[str, str]:
+    import sympy as sp
+    return tuple(sp.latex(v) for v in variables)
+
+
+def portable(spec) -> dict | None:
+    """The spec as plain numbers and text (no SymPy objects), which a process without SymPy draws
+    to the same bytes: the point and arrows as floats, the numpy function as lambdify wrote it,
+    the critical point already found. None if the function cannot travel so."""
+    num, critical = numeric(spec)
+    source = num.portable()
+    if source is None:
+        return None
+    return {"portable": source, "critical": critical, "name": figure_name(spec),
+            "point": tuple(float(c) for c in spec["point"]), "variables": _axis_names(spec["variables"]),
+            "arrows": tuple((label, tuple(float(c) for c in v)) for label, v in spec.get("arrows", ()))}
 
 
 # --- labels as mathtext ---------------------------------------------------------------------------
@@ -289,9 +323,29 @@ class _Numeric:
     def __init__(self, spec):
         import numpy as np
         self.np = np
+        if "portable" in spec:
+            source, names = spec["portable"]
+            namespace = {name: getattr(np, name) for name in names}
+            exec(source, namespace)                      # the function lambdify wrote, as it wrote it
+            self._fn = namespace["_lambdifygenerated"]
+            return
+        import sympy as sp
         x, y = spec["variables"]
         f = spec["function"]
         self._fn = sp.lambdify((x, y), [f, sp.diff(f, x), sp.diff(f, y)], "numpy")
+
+    def portable(self) -> tuple[str, tuple[str, ...]] | None:
+        """(source, numpy names it uses) that rebuild this function without SymPy, or None when
+        lambdify used anything but numpy's own functions."""
+        import inspect
+        fn = self._fn
+        names = fn.__code__.co_names
+        if any(fn.__globals__.get(n) is not getattr(self.np, n, None) for n in names):
+            return None
+        try:
+            return inspect.getsource(fn), tuple(names)
+        except (OSError, TypeError):
+            return None
 
     def __call__(self, X, Y):
         np = self.np
@@ -315,7 +369,9 @@ def numeric(spec) -> tuple[_Numeric, tuple[float, float] | None]:
         _NUMERIC.move_to_end(key)
     else:
         num = _Numeric(spec)
-        _NUMERIC[key] = (num, _critical_point(num, tuple(float(c) for c in spec["point"])))
+        critical = spec["critical"] if "portable" in spec else \
+            _critical_point(num, tuple(float(c) for c in spec["point"]))
+        _NUMERIC[key] = (num, critical)
         if len(_NUMERIC) > NUMERIC_KEPT:
             _NUMERIC.popitem(last=False)
     return _NUMERIC[key]
@@ -626,9 +682,9 @@ def _frame_axes(ax, window, variables):
     ax.set_ylim(y0, y1)
     ax.set_aspect("equal", adjustable="box")
     ax.apply_aspect()
-    x, y = variables
-    ax.set_xlabel(f"${sp.latex(x)}$", fontsize=TICK_PT + 1, math_fontfamily=MATH_FONT, labelpad=2)
-    ax.set_ylabel(f"${sp.latex(y)}$", fontsize=TICK_PT + 1, math_fontfamily=MATH_FONT, labelpad=2, rotation=0)
+    x, y = variables if isinstance(variables[0], str) else _axis_names(variables)
+    ax.set_xlabel(f"${x}$", fontsize=TICK_PT + 1, math_fontfamily=MATH_FONT, labelpad=2)
+    ax.set_ylabel(f"${y}$", fontsize=TICK_PT + 1, math_fontfamily=MATH_FONT, labelpad=2, rotation=0)
 
 
 def _contours(ax, num, window, ratio, P, blank):

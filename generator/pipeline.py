@@ -181,13 +181,17 @@ def render_all(builds: list[LessonBuild], options: Options) -> tuple[dict[str, b
     _FORKED = (builds, options)
     try:
         fork = "fork" in multiprocessing.get_all_start_methods()
-        from . import figures
+        from . import figures, plotserver
         from .targets import get_target
         requests = [r for i, lb in enumerate(builds) for name in options.targets
                     for r in getattr(get_target(name), "figures", lambda *a: [])(lb, options)]
         # Plots cost ~50 ms each: with --jobs 0 they are drawn in parallel even in a small build.
         fig_jobs = jobs if jobs > 1 else (os.cpu_count() or 1) if not options.jobs and len(requests) >= FIGURES_PARALLEL_FROM else 1
-        if fork and requests and fig_jobs > 1:
+        server = plotserver.current()
+        if requests and server is not None:
+            # Forked when the build began, it has matplotlib loaded already (plotserver.py).
+            figures.prefetch(requests, server=server, jobs=fig_jobs)
+        elif fork and requests and fig_jobs > 1:
             figures.warm_up()                         # import matplotlib once, before forking
             # The plots first, in parallel; the target workers fork after they are in the
             # parent's cache, so every one of them inherits them.

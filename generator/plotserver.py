@@ -1,0 +1,165 @@
+"""A process that loads matplotlib while the build is still starting, then draws its plots.
+
+A build's first ~0.4 s is one core importing SymPy and reading the lesson while the other core
+idles; matplotlib and numpy cost ~0.45 s more to import, which otherwise lands in the parent
+while both cores generate problems. So `gen build`, before it imports anything heavy, forks this
+server: it imports what drawing needs on the idle core (not SymPy: it is sent plots as plain
+numbers and the numpy source lambdify wrote, see figures.portable), then waits for one request,
+the build's list of plots, draws them (in a fork pool of its own when the build is parallel) and
+answers with the PNG bytes, the same bytes as drawn anywhere else.
+
+One request, one answer, then the server exits. `running()` kills and reaps it whatever happens,
+and the kernel kills it (PR_SET_PDEATHSIG) if gen dies. It never writes to the terminal: a failure
+is sent back and raised in the build.
+
+This module imports nothing heavy.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import sys
+from contextlib import contextmanager
+
+_SERVER: list = []            # the running server of this process, if any
+
+
+class PlotServer:
+    def __init__(self, pid: int, requests: int, answers: int):
+        self.pid = pid
+        self._fds = {"requests": requests, "answers": answers}
+        self.used = False
+
+    def draw(self, tasks: list, jobs: int) -> list[bytes]:
+        """PNG bytes for each figures._draw_task argument tuple (portable specs), drawn with
+        `jobs` processes."""
+        if self.used:
+            raise RuntimeError("the plot server answers one request")
+        self.used = True
+        try:
+            _write_all(self._fds["requests"], pickle.dumps((tasks, jobs), pickle.HIGHEST_PROTOCOL))
+        except BrokenPipeError:
+            pass                        # the server died; its exit status says how, below
+        finally:
+            self._close("requests")
+        answer = _read_all(self._fds["answers"])
+        self._close("answers")
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = None
+        if not answer:
+            from concurrent.futures.process import BrokenProcessPool
+            raise BrokenProcessPool(f"the plot process died ({_describe(status)})")
+        kind, payload = pickle.loads(answer)
+        if kind != "ok":
+            raise RuntimeError(f"drawing the plots failed in the plot process: {payload}")
+        return payload
+
+    def _close(self, name: str) -> None:
+        fd = self._fds.pop(name, None)
+        if fd is not None:
+            os.close(fd)
+
+    def stop(self) -> None:
+        """Kill the server if it is still there, and reap it."""
+        for name in list(self._fds):
+            self._close(name)
+        if self.pid is not None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            os.waitpid(self.pid, 0)
+            self.pid = None
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _describe(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"killed by {signal.Signals(os.WTERMSIG(status)).name}"
+    return f"exit status {os.WEXITSTATUS(status)}"
+
+
+def available() -> bool:
+    return hasattr(os, "fork") and (os.cpu_count() or 1) > 1 and "sympy" not in sys.modules
+
+
+@contextmanager
+def running(wanted: bool):
+    """Fork the server for the block (when `wanted` and the machine has a core to spare); the
+    build finds it with `current()`."""
+    if not wanted or not available() or _SERVER:
+        yield None
+        return
+    server = _start()
+    _SERVER.append(server)
+    try:
+        yield server
+    finally:
+        _SERVER.remove(server)
+        server.stop()
+
+
+def current() -> PlotServer | None:
+    """The server, if one is running and has not answered yet."""
+    return _SERVER[0] if _SERVER and not _SERVER[0].used else None
+
+
+def _start() -> PlotServer:
+    parent = os.getpid()
+    request_r, request_w = os.pipe()
+    answer_r, answer_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:                                        # the server
+        code = 1
+        try:
+            os.close(request_w)
+            os.close(answer_r)
+            _serve(request_r, answer_w, parent)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(request_r)
+    os.close(answer_w)
+    return PlotServer(pid, request_w, answer_r)
+
+
+def _serve(requests: int, answers: int, parent: int) -> None:
+    from .workers import _die_with_parent
+    _die_with_parent(parent)
+    try:
+        from . import figures
+        figures.warm_up()
+        if "sympy" in sys.modules:                      # a plot server without SymPy is the point
+            raise RuntimeError("the plot server imported SymPy")
+        data = _read_all(requests)
+        os.close(requests)
+        if not data:                                    # the build needed no plots after all
+            return
+        tasks, jobs = pickle.loads(data)
+        if jobs > 1 and len(tasks) > 1:
+            from .workers import worker_pool
+            with worker_pool(jobs) as pool:
+                pngs = list(pool.map(figures._draw_task, tasks))
+        else:
+            pngs = [figures._draw_task(task) for task in tasks]
+        answer = ("ok", pngs)
+    except Exception as exc:                            # sent to the build, which raises it
+        import traceback
+        answer = ("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
+    try:
+        _write_all(answers, pickle.dumps(answer, pickle.HIGHEST_PROTOCOL))
+    except BrokenPipeError:                             # the build stopped waiting
+        pass

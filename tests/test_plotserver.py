@@ -1,0 +1,161 @@
+"""The plot server (plotserver.py): forked before SymPy is imported, it draws a build's plots to the
+same bytes, and whatever happens to it, the build reports it and nothing is left running."""
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from generator import figures, plotserver
+from generator.cli import cli
+
+from .conftest import ROOT
+from .test_figures import family_specs, notes_specs
+
+SPECS = family_specs()[::15] + notes_specs()[:2]
+
+
+@pytest.mark.parametrize("spec", SPECS)
+@pytest.mark.parametrize("blank", [False, True])
+def test_a_portable_spec_draws_the_same_png(spec, blank):
+    task = (spec, blank, figures.WIDTH, figures.HEIGHT, figures.DPI)
+    png = figures._draw_task(task)
+    portable = figures.portable(spec)
+    assert portable is not None and _plain(portable)
+    figures._NUMERIC.clear()                      # rebuilt from the source alone, as in the server
+    assert figures._draw_task((portable,) + task[1:]) == png
+    assert figures.figure_name(portable) == figures.figure_name(spec)
+    assert figures.figure_name(portable, "blank-notes") == figures.figure_name(spec, "blank-notes")
+
+
+def _plain(value) -> bool:
+    """Only what a process without SymPy can unpickle."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    if isinstance(value, tuple):
+        return all(_plain(v) for v in value)
+    return value is None or type(value) in (str, float, int, bool)
+
+
+def _gen(tmp_path, args, setup=""):
+    """`gen ARGS` in a fresh interpreter (no SymPy loaded yet, so the build forks a server), after
+    SETUP; prints how many plots the server was asked for."""
+    code = textwrap.dedent("""
+        import atexit, sys
+        from generator import plotserver
+        asked = []
+        draw = plotserver.PlotServer.draw
+        def counted(self, tasks, jobs):
+            asked.extend(tasks)
+            return draw(self, tasks, jobs)
+        plotserver.PlotServer.draw = counted
+        atexit.register(lambda: print(f"server drew {len(asked)}"))
+    """) + textwrap.dedent(setup) + "\nfrom generator.cli import main\nsys.argv = ['gen'] + sys.argv[1:]\nmain()\n"
+    return subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300)
+
+
+def _files(folder):
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_build_with_a_plot_server_writes_the_same_bytes(tmp_path):
+    args = ["build", "--seed", "5", "--targets", "anki,worksheet", "--no-pdf", "--variants", "2", "-q"]
+    run = _gen(tmp_path, [*args, "--out", str(tmp_path / "served")])
+    assert run.returncode == 0, run.stderr
+    drawn = int(run.stdout.split("server drew ")[1].split()[0])
+    assert drawn >= 8                               # every plot of the deck and the worksheets
+    here = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "here")])   # SymPy loaded: no server
+    assert here.exit_code == 0, here.output
+    assert _files(tmp_path / "served") == _files(tmp_path / "here")
+
+
+def test_a_killed_plot_server_is_reported_and_nothing_is_written(tmp_path):
+    run = _gen(tmp_path, ["build", "--targets", "anki", "--variants", "1", "--out", str(tmp_path / "o")],
+               setup="import os, signal\nplotserver._serve = lambda *a: os.kill(os.getpid(), signal.SIGKILL)\n")
+    assert run.returncode == 2, run.stderr
+    assert "worker process died" in run.stderr and "Traceback" not in run.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_failure_in_the_plot_server_is_gen_s_internal_error(tmp_path):
+    setup = """
+        from generator import figures
+        def broken(task):
+            raise ValueError("simulated drawing bug")
+        figures._draw_task = broken
+    """
+    run = _gen(tmp_path, ["build", "--targets", "anki", "--variants", "1", "--out", str(tmp_path / "o")],
+               setup=setup)
+    assert run.returncode == 1, run.stderr
+    assert "internal error" in run.stderr and "simulated drawing bug" in run.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_an_unused_server_is_killed_and_reaped():
+    code = textwrap.dedent("""
+        import os
+        from generator import plotserver
+        with plotserver.running(False) as none:
+            assert none is None
+        with plotserver.running(True) as server:
+            pid = server.pid
+            assert plotserver.current() is server
+        assert plotserver.current() is None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            print("gone")
+    """)
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0 and run.stdout.strip() == "gone", run.stderr
+
+
+def test_no_server_where_sympy_is_already_loaded():
+    import sympy  # noqa: F401
+    with plotserver.running(True) as server:
+        assert server is None
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("sig, code, when", [(signal.SIGKILL, -signal.SIGKILL, "importing"),
+                                             (signal.SIGKILL, -signal.SIGKILL, "drawing"),
+                                             (signal.SIGTERM, 143, "drawing"), (signal.SIGINT, 130, "importing")])
+def test_a_killed_build_leaves_no_plot_server(tmp_path, sig, code, when):
+    """Killed while its server imports matplotlib, or while the server's own pool draws: within 5 s
+    no process of the build is left, none holds its stderr open, nothing is written."""
+    from .test_hardening import alive, children
+    proc = subprocess.Popen([sys.executable, "-m", "generator", "build", "--targets", "anki", "--variants", "20",
+                             "--jobs", "2", "--out", str(tmp_path / "o"), "--quiet"],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        seen: set[int] = set()
+        deadline = time.monotonic() + 60
+
+        def ready():
+            kids = children(proc.pid)
+            grandchildren = set().union(*(children(k) for k in kids)) if kids else set()
+            seen.update(kids | grandchildren)
+            return bool(kids) if when == "importing" else bool(grandchildren)   # the server's pool
+        while not ready():
+            assert proc.poll() is None, "the build finished before it could be killed"
+            assert time.monotonic() < deadline, "the build never started its server (and its pool)"
+            time.sleep(0.002)
+        proc.send_signal(sig)
+        assert proc.wait(timeout=60) == code
+        deadline = time.monotonic() + 5
+        while [p for p in seen if alive(p)] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not [p for p in seen if alive(p)], "a process outlived the build"
+        err = proc.stderr.read().decode()          # EOF: nothing holds the build's stderr
+        assert "Traceback" not in err, err
+        assert not (tmp_path / "o").exists()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
