@@ -157,6 +157,10 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     rows = []           # (figure, wall, cpu, load, target, ok)
+    # gen's modules as bytecode, as an installed gen has them (pip compiles a wheel's; an editable
+    # install writes them on first use), even where PYTHONDONTWRITEBYTECODE keeps Python from
+    # writing them itself (this machine sets it): otherwise every run compiles gen from source.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "generator")], check=True)
 
     def row(name, runs, target, limit, scale=1.0, unit="s", fmt="{:.2f}"):
         wall, cpu = med(runs, "wall") * scale, med(runs, "cpu") * scale
