@@ -148,9 +148,10 @@ def prepare(paths, options: Options, only: str | None = None, progress=None) -> 
 
 
 _FORKED: tuple = ()
-# Targets in one group run in the same worker, so they share its printer caches (Canvas and
-# Moodle print the same problems).
-GROUPS = (("qti", "moodle"), ("anki",), ("worksheet",))
+# Targets in one group run in the same worker. Canvas and Moodle each get their own: their LMS
+# items are made where the problems are (generate.Finish), so they share nothing but time, and in
+# a large build each is seconds of XML that the other core can write meanwhile.
+GROUPS = (("qti",), ("moodle",), ("anki",), ("worksheet",))
 
 
 def _run(task):
