@@ -52,6 +52,45 @@ def _document(rng, streamed: Streamed | None):
     return root
 
 
+def test_subtrees_built_by_forked_processes_give_the_same_bytes(monkeypatch):
+    """A large document's subtrees are built in a pool (targets._xml.Streamed._texts), in batches
+    that run ahead of the reader: the same bytes, in order."""
+    from generator import workers
+    from generator.targets import _xml
+    monkeypatch.setattr(_xml, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(_xml, "BATCH", 3)
+    pools = []
+    pool = workers.worker_pool
+
+    def counted(jobs):
+        pools.append(jobs)
+        return pool(jobs)
+    monkeypatch.setattr(workers, "worker_pool", counted)
+    for case in range(6):
+        whole = tostring(_many(random.Random(1000 + case), None))
+        stream = Streamed()
+        root = _many(random.Random(1000 + case), stream)
+        assert b"".join(stream.chunks(root, jobs=2)) == whole, case
+        assert not _xml._STREAMING
+    assert pools == [2] * 6
+    small = Streamed()
+    root = _many(random.Random(7), small)
+    monkeypatch.setattr(_xml, "PARALLEL_FROM", 1000)
+    assert small.tostring(root) == tostring(_many(random.Random(7), None)) and pools == [2] * 6
+
+
+def _many(rng, streamed):
+    root = etree.Element("quiz")
+    section = sub(root, "section")
+    for _ in range(25 + rng.randrange(10)):
+        seed = rng.randrange(10**9)
+        if streamed is None:
+            _item(section, random.Random(seed))
+        else:
+            streamed.later(section, lambda holder, seed=seed: _item(holder, random.Random(seed)))
+    return root
+
+
 def test_a_streamed_document_has_the_bytes_of_the_whole_tree():
     for case in range(200):
         whole = tostring(_document(random.Random(case), None))

@@ -64,14 +64,52 @@ class Streamed:
     def tostring(self, root) -> bytes:
         return b"".join(self.chunks(root))
 
-    def chunks(self, root):
+    def chunks(self, root, jobs: int = 1):
         """The document's bytes in pieces (their concatenation is the document), so a caller that
-        compresses them never holds the whole text."""
+        compresses them never holds the whole text. With `jobs` > 1 and many subtrees, they are
+        built by that many forked processes, a batch at a time, while this one compresses."""
         whole = tostring(root)
         placeholder = re.compile(rb"^[ ]*<!--" + self._mark.encode() + rb"([0-9]+)-->\n", re.M)
+        marks = list(placeholder.finditer(whole))
+        texts = self._texts([int(m.group(1)) for m in marks], jobs)
         start = 0
-        for m in placeholder.finditer(whole):
+        for m, text in zip(marks, texts):
             yield whole[start:m.start()]
-            yield self._text(int(m.group(1)))
+            yield text
             start = m.end()
         yield whole[start:]
+
+    def _texts(self, indices: list[int], jobs: int):
+        if jobs <= 1 or len(indices) < PARALLEL_FROM:
+            yield from map(self._text, indices)
+            return
+        from collections import deque
+
+        from ..workers import worker_pool
+        batches = iter([indices[i:i + BATCH] for i in range(0, len(indices), BATCH)])
+        _STREAMING.append(self)           # what the forked builders find (a bound method would be pickled)
+        try:
+            with worker_pool(jobs) as pool:
+                ahead = deque()
+
+                def submit():
+                    batch = next(batches, None)
+                    if batch is not None:
+                        ahead.append(pool.submit(_texts_in_worker, batch))
+                for _ in range(AHEAD * jobs):
+                    submit()
+                while ahead:
+                    texts = ahead.popleft().result()
+                    submit()                  # the builders keep working while these are compressed
+                    yield from texts
+        finally:
+            _STREAMING.remove(self)
+
+
+PARALLEL_FROM = 1000      # subtrees; fewer are built here (a pool costs ~50 ms to start)
+BATCH, AHEAD = 50, 4      # subtrees per task, tasks in flight per process: memory stays flat
+_STREAMING: list[Streamed] = []
+
+
+def _texts_in_worker(batch: list[int]) -> list[bytes]:
+    return [_STREAMING[-1]._text(index) for index in batch]

@@ -248,7 +248,8 @@ def assessment_xml(lb, options, assessment_id) -> tuple[Iterator[bytes], float, 
                                                         pts=part.points))
                 if w.with_figures:
                     w.figure(g)            # the package manifest lists the figures before the items are built
-    return stream.chunks(root), total, w.images
+    from ..pipeline import workers
+    return stream.chunks(root, jobs=workers(options, len(lb.problems))), total, w.images
 
 
 def assessment_meta(lesson, assessment_id, total) -> bytes:
