@@ -253,15 +253,31 @@ def generate_all(slots: list[Slot], global_seed: int, jobs: int = 1, progress=No
                  finish: Finish = Finish(), meanwhile=None) -> list[Generated]:
     """`locate(slot)` gives (file, field path of the spec) so errors name where the lesson says it.
     `meanwhile()` is called once the workers are running (the parent only waits for them then)."""
-    tasks = [(s, global_seed, finish, jobs > 1) for s in slots]
     if jobs > 1:
         from .workers import worker_pool
-        with worker_pool(jobs) as pool:
-            results = pool.map(_draw_and_check, tasks, chunksize=8)     # forks the workers
-            if meanwhile:
-                meanwhile()
-            return _resolve(slots, results, global_seed, progress, locate, finish=finish)
+        global _FORKED
+        # The workers inherit the slots when they fork; a task is the slot's index. Sent with
+        # each task, every slot (a pydantic spec inside) was pickled in the parent, a tenth of a
+        # millisecond a problem on a core the workers need.
+        _FORKED = (slots, global_seed, finish)
+        try:
+            with worker_pool(jobs) as pool:
+                results = pool.map(_draw_and_check_slot, range(len(slots)), chunksize=8)   # forks the workers
+                if meanwhile:
+                    meanwhile()
+                return _resolve(slots, results, global_seed, progress, locate, finish=finish)
+        finally:
+            _FORKED = ()
+    tasks = ((s, global_seed, finish, False) for s in slots)
     return _resolve(slots, map(_draw_and_check, tasks), global_seed, progress, locate, finish=finish)
+
+
+_FORKED: tuple = ()        # (slots, global seed, finish) of the generate_all whose workers are running
+
+
+def _draw_and_check_slot(index: int):
+    slots, global_seed, finish = _FORKED
+    return _draw_and_check((slots[index], global_seed, finish, True))
 
 
 def _resolve(slots, results, global_seed, progress, locate=None, key=pool_key, finish: Finish = Finish()
