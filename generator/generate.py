@@ -265,7 +265,7 @@ def generate_all(slots: list[Slot], global_seed: int, jobs: int = 1, progress=No
                 results = pool.map(_draw_and_check_slot, range(len(slots)), chunksize=8)   # forks the workers
                 if meanwhile:
                     meanwhile()
-                return _resolve(slots, results, global_seed, progress, locate, finish=finish)
+                return _resolve(slots, results, global_seed, progress, locate, finish=finish, pool=pool)
         finally:
             _FORKED = ()
     tasks = ((s, global_seed, finish, False) for s in slots)
@@ -280,8 +280,24 @@ def _draw_and_check_slot(index: int):
     return _draw_and_check((slots[index], global_seed, finish, True))
 
 
-def _resolve(slots, results, global_seed, progress, locate=None, key=pool_key, finish: Finish = Finish()
-             ) -> list[Generated]:
+def _check_redrawn(task):
+    """A redrawn slot's problem, checked and finished in a worker: the parent chose the attempt (the
+    first whose problem is new), the worker draws it again (the same problem: a pure function of
+    the seed) and does the rest. A GenError is returned, as by _draw_and_check."""
+    index, attempt = task
+    slots, global_seed, finish = _FORKED
+    slot = slots[index]
+    try:
+        drawn, problem = draw(slot, global_seed, attempt)
+        seed = slot.seed(global_seed, drawn)
+        g = finish(Generated(slot, seed, drawn, problem, check(slot, seed, problem)), True)
+    except GenError as exc:
+        return exc
+    return replace(g, slot=None)
+
+
+def _resolve(slots, results, global_seed, progress, locate=None, key=pool_key, finish: Finish = Finish(),
+             pool=None) -> list[Generated]:
     """Redraw duplicates serially, in plan order: deterministic whatever the worker count. The
     lesson's own fixed instances are claimed first, so a random variant never takes the place of
     the text's example. Every redraw is counted; a variant that finds nothing new gives up with the
@@ -299,7 +315,8 @@ def _resolve(slots, results, global_seed, progress, locate=None, key=pool_key, f
     distinct: dict[str, int] = {}
     draws: dict[str, int] = {}
     out = []
-    for slot, result in zip(slots, arrived):
+    redrawn_later = []          # (place in out, slot index, attempt): checked by the pool, below
+    for index, (slot, result) in enumerate(zip(slots, arrived)):
         check_stop()
         try:
             if isinstance(result, GenError):
@@ -319,7 +336,10 @@ def _resolve(slots, results, global_seed, progress, locate=None, key=pool_key, f
                         raise _too_few(slot, known, attempt - first, draws.get(slot.group, 0) + attempt + 1)
                     attempt, problem = draw(slot, global_seed, attempt + 1)
                     content = problem_key(problem)
-                if redrawn:
+                if redrawn and pool is not None:
+                    redrawn_later.append((len(out), index, attempt))
+                    g = None
+                elif redrawn:
                     seed = slot.seed(global_seed, attempt)
                     g = finish(Generated(slot, seed, attempt, problem, check(slot, seed, problem)), False)
                 keys.add(content)
@@ -331,6 +351,18 @@ def _resolve(slots, results, global_seed, progress, locate=None, key=pool_key, f
             raise exc.located(file=file, prefix=prefix) from None
         draws[slot.group] = draws.get(slot.group, 0) + attempt + 1
         out.append(g)
+    if redrawn_later:
+        # Each redraw's checks, manifest entry and LMS item are a few milliseconds, hundreds of
+        # redraws in a 10,000-variant build: in the workers, not one after another here.
+        done = pool.map(_check_redrawn, [(index, attempt) for _, index, attempt in redrawn_later], chunksize=4)
+        for (place, index, _), g in zip(redrawn_later, done):
+            check_stop()
+            if isinstance(g, GenError):
+                if locate is None:
+                    raise g
+                file, prefix = locate(slots[index])
+                raise g.located(file=file, prefix=prefix) from None
+            out[place] = replace(g, slot=slots[index])
     return out
 
 

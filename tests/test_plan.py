@@ -67,3 +67,29 @@ def test_parallel_generation_matches_serial():
     serial = [problem_entry(g) for g in generate_all(slots, 3, jobs=1)]
     parallel = [problem_entry(g) for g in generate_all(slots, 3, jobs=2)]
     assert serial == parallel
+
+
+def test_redrawn_duplicates_are_checked_by_the_pool_with_the_same_result(monkeypatch):
+    """A duplicate is redrawn in the parent, in plan order; its checks, entry and LMS item are then
+    made by the workers (generate._check_redrawn). With problems told apart by only 256 keys, a
+    lesson's ~80 problems collide often: the parallel build equals the serial one."""
+    import hashlib
+
+    import generator.generate as G
+    from generator.mathfmt import plain
+    monkeypatch.setattr(G, "problem_key", lambda p: hashlib.sha256(plain(p.function).encode()).hexdigest()[:2])
+    redraws = []
+    draw = G.draw
+
+    def counted(slot, global_seed, start=0):
+        if start:
+            redraws.append(slot.id)
+        return draw(slot, global_seed, start)
+    monkeypatch.setattr(G, "draw", counted)
+    slots = plan(lesson(), 6)
+    finish = G.Finish(entry=True, question=True, keep=1)
+    serial = generate_all(slots, 3, jobs=1, finish=finish)
+    assert len(redraws) > 5
+    parallel = generate_all(slots, 3, jobs=2, finish=finish)
+    assert [(g.slot, g.seed, g.attempt, g.entry, g.question) for g in serial] == \
+        [(g.slot, g.seed, g.attempt, g.entry, g.question) for g in parallel]
