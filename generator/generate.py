@@ -229,8 +229,8 @@ def _key_text(obj) -> str:
     return repr(obj)
 
 
-def _made(slot: Slot, global_seed: int, finish: Finish, in_worker: bool) -> tuple[str, Generated]:
-    attempt, problem = draw(slot, global_seed)
+def _made(slot: Slot, global_seed: int, finish: Finish, in_worker: bool, start: int = 0) -> tuple[str, Generated]:
+    attempt, problem = draw(slot, global_seed, start)
     seed = slot.seed(global_seed, attempt)
     g = Generated(slot, seed, attempt, problem, check(slot, seed, problem))
     return problem_key(problem), finish(g, in_worker)
@@ -286,11 +286,8 @@ def _check_redrawn(task):
     the seed) and does the rest. A GenError is returned, as by _draw_and_check."""
     index, attempt = task
     slots, global_seed, finish = _FORKED
-    slot = slots[index]
     try:
-        drawn, problem = draw(slot, global_seed, attempt)
-        seed = slot.seed(global_seed, drawn)
-        g = finish(Generated(slot, seed, drawn, problem, check(slot, seed, problem)), True)
+        _, g = _made(slots[index], global_seed, finish, True, start=attempt)
     except GenError as exc:
         return exc
     return replace(g, slot=None)
