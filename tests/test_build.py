@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 
 import pytest
 import sympy as sp
@@ -277,3 +278,12 @@ def test_copies_raise_variants_so_every_version_has_its_own_problems(tmp_path):
     assert len({v.split("</section>")[0].split("Difficulty 1")[1] for v in versions}) == 3   # all different
     with pytest.raises(GenError):
         build([LESSONS], tmp_path / "p", small_options(variants=1, copies=3, targets=("worksheet",)))
+
+
+def test_a_parallel_deck_without_practice_versions(tmp_path):
+    """--anki-variants 0 in a build large enough for workers: they keep no version's problem, and
+    the deck needs none (it failed with an internal error on the first version's missing problem)."""
+    options = small_options(variants=8, anki_variants=0, copies=1, targets=("anki",), jobs=2)
+    parallel = build([LESSONS], tmp_path / "p", options)
+    serial = build([LESSONS], tmp_path / "s", replace(options, jobs=1))
+    assert parallel == serial

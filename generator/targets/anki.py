@@ -136,7 +136,9 @@ def deck_problems(lb, options) -> list[Generated]:
         wanted = 0 if drill in drills else options.anki_variants
         drills.add(drill)
         truths += [bool(g.problem.answer) for g in own if _boolean(g)]
-        picked = _balanced(versions, wanted, truths) if versions and _boolean(versions[0]) else versions[:wanted]
+        # Not one version wanted (--anki-variants 0): a parallel build kept none of their problems.
+        picked = [] if not wanted else \
+            _balanced(versions, wanted, truths) if versions and _boolean(versions[0]) else versions[:wanted]
         chosen.update(g.slot.id for g in (*own, *picked))
     return [g for g in lb.problems if g.slot.id in chosen]
 
