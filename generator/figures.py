@@ -158,23 +158,37 @@ def _draw_task(task):
     return _draw(spec, blank, width, height, dpi)
 
 
-def prefetch(requests, pool_map=map, server=None, jobs=1) -> None:
-    """Draw many figures up front into the cache: in parallel when given a pool's map, or by a
-    plot server (plotserver.py) with `jobs` processes, given the specs as plain numbers."""
+def _undrawn(requests) -> dict:
     todo = {}
     for spec, kw in requests:
-        args = (spec, kw.get("blank", False), kw.get("width", WIDTH), kw.get("height", HEIGHT), kw.get("dpi", DPI))
+        args = (spec, *_sizes(kw))
         key = (figure_name(spec),) + args[1:]
         if key not in _CACHE:
             todo[key] = args
-    if server is not None:
-        sent = {key: (portable(args[0]),) + args[1:] for key, args in todo.items()}
-        sent = {key: args for key, args in sent.items() if args[0] is not None}
-        for key, png in zip(sent, server.draw(list(sent.values()), jobs)):
-            _CACHE[key] = png
-        todo = {key: args for key, args in todo.items() if key not in _CACHE}
+    return todo
+
+
+def prefetch(requests, pool_map=map) -> None:
+    """Draw many figures up front (in parallel when given a pool's map) into the cache."""
+    todo = _undrawn(requests)
     for key, png in zip(todo, pool_map(_draw_task, list(todo.values()))):
         _CACHE[key] = png
+
+
+def prefetch_served(requests, server, jobs: int) -> list:
+    """Have a plot server (plotserver.py) draw the figures, with `jobs` processes, into the cache.
+    Returns the requests it could not be sent (a formula whose numpy function needs more than
+    numpy's own functions), for the caller to draw."""
+    todo = _undrawn(requests)
+    sent = {key: (portable(args[0]),) + args[1:] for key, args in todo.items()}
+    sent = {key: args for key, args in sent.items() if args[0] is not None}
+    for key, png in zip(sent, server.draw(list(sent.values()), jobs)):
+        _CACHE[key] = png
+    return [(spec, kw) for spec, kw in requests if (figure_name(spec),) + _sizes(kw) not in _CACHE]
+
+
+def _sizes(kw) -> tuple:
+    return kw.get("blank", False), kw.get("width", WIDTH), kw.get("height", HEIGHT), kw.get("dpi", DPI)
 
 
 def _draw(spec, blank, width, height, dpi) -> bytes:

@@ -342,25 +342,33 @@ def _resolve(slots, results, global_seed, progress, locate=None, key=pool_key, f
                 keys.add(content)
             distinct[slot.group] = distinct.get(slot.group, 0) + 1
         except GenError as exc:
+            _check_redraws(pool, slots, redrawn_later, out, locate)    # an earlier slot's error comes first
             if locate is None:
                 raise
             file, prefix = locate(slot)
             raise exc.located(file=file, prefix=prefix) from None
         draws[slot.group] = draws.get(slot.group, 0) + attempt + 1
         out.append(g)
-    if redrawn_later:
-        # Each redraw's checks, manifest entry and LMS item are a few milliseconds, hundreds of
-        # redraws in a 10,000-variant build: in the workers, not one after another here.
-        done = pool.map(_check_redrawn, [(index, attempt) for _, index, attempt in redrawn_later], chunksize=4)
-        for (place, index, _), g in zip(redrawn_later, done):
-            check_stop()
-            if isinstance(g, GenError):
-                if locate is None:
-                    raise g
-                file, prefix = locate(slots[index])
-                raise g.located(file=file, prefix=prefix) from None
-            out[place] = replace(g, slot=slots[index])
+    _check_redraws(pool, slots, redrawn_later, out, locate)
     return out
+
+
+def _check_redraws(pool, slots, redrawn, out, locate) -> None:
+    """The redraws' checks, manifest entries and LMS items, a few milliseconds each and hundreds
+    in a 10,000-variant build: made by the workers, not one after another here. The first error,
+    in plan order, is raised."""
+    if not redrawn:
+        return
+    done = pool.map(_check_redrawn, [(index, attempt) for _, index, attempt in redrawn], chunksize=4)
+    for (place, index, _), g in zip(redrawn, done):
+        check_stop()
+        if isinstance(g, GenError):
+            if locate is None:
+                raise g
+            file, prefix = locate(slots[index])
+            raise g.located(file=file, prefix=prefix) from None
+        out[place] = replace(g, slot=slots[index])
+    redrawn.clear()
 
 
 def _too_few(slot: Slot, distinct: int, tried: int, total: int) -> GenerationError:

@@ -191,8 +191,8 @@ def render_all(builds: list[LessonBuild], options: Options) -> tuple[dict[str, b
         server = plotserver.current()
         if requests and server is not None:
             # Forked when the build began, it has matplotlib loaded already (plotserver.py).
-            figures.prefetch(requests, server=server, jobs=fig_jobs)
-        elif fork and requests and fig_jobs > 1:
+            requests = figures.prefetch_served(requests, server, fig_jobs)
+        if fork and requests and fig_jobs > 1:
             figures.warm_up()                         # import matplotlib once, before forking
             # The plots first, in parallel; the target workers fork after they are in the
             # parent's cache, so every one of them inherits them.

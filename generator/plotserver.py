@@ -19,10 +19,15 @@ from __future__ import annotations
 import os
 import pickle
 import signal
+import struct
 import sys
+import time
 from contextlib import contextmanager
 
 _SERVER: list = []            # the running server of this process, if any
+
+
+STOP_WAIT = 3.0               # seconds a stopped server has to clean up (its pool, its temporary folder)
 
 
 class PlotServer:
@@ -33,7 +38,7 @@ class PlotServer:
 
     def draw(self, tasks: list, jobs: int) -> list[bytes]:
         """PNG bytes for each figures._draw_task argument tuple (portable specs), drawn with
-        `jobs` processes."""
+        `jobs` processes. The server sends them one by one as they are drawn."""
         if self.used:
             raise RuntimeError("the plot server answers one request")
         self.used = True
@@ -43,17 +48,28 @@ class PlotServer:
             pass                        # the server died; its exit status says how, below
         finally:
             self._close("requests")
-        answer = _read_all(self._fds["answers"])
-        self._close("answers")
+        pngs, failure = [], None
+        with os.fdopen(self._fds.pop("answers"), "rb") as answers:
+            while len(pngs) < len(tasks) and failure is None:
+                kind, payload = _read_record(answers)
+                if kind == b"P":
+                    pngs.append(payload)
+                else:
+                    failure = pickle.loads(payload) if kind == b"E" else None
+                    break
         _, status = os.waitpid(self.pid, 0)
         self.pid = None
-        if not answer:
+        if len(pngs) == len(tasks):
+            return pngs
+        if failure is None:
             from concurrent.futures.process import BrokenProcessPool
             raise BrokenProcessPool(f"the plot process died ({_describe(status)})")
-        kind, payload = pickle.loads(answer)
-        if kind != "ok":
-            raise RuntimeError(f"drawing the plots failed in the plot process: {payload}")
-        return payload
+        if isinstance(failure, BaseException):      # the machine's refusal (a killed worker, a full disk)
+            raise failure
+        summary, trace = failure
+        if "--debug" in sys.argv:
+            print(trace, file=sys.stderr)
+        raise RuntimeError(f"drawing the plots failed in the plot process: {summary}")
 
     def _close(self, name: str) -> None:
         fd = self._fds.pop(name, None)
@@ -61,16 +77,24 @@ class PlotServer:
             os.close(fd)
 
     def stop(self) -> None:
-        """Kill the server if it is still there, and reap it."""
+        """Stop the server if it is still there (SIGTERM: it stops its pool and removes its
+        temporary folder; SIGKILL if it takes longer than STOP_WAIT), and reap it."""
         for name in list(self._fds):
             self._close(name)
-        if self.pid is not None:
-            try:
+        if self.pid is None:
+            return
+        try:
+            os.kill(self.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        deadline = time.monotonic() + STOP_WAIT
+        while os.waitpid(self.pid, os.WNOHANG) == (0, 0):
+            if time.monotonic() > deadline:
                 os.kill(self.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            os.waitpid(self.pid, 0)
-            self.pid = None
+                os.waitpid(self.pid, 0)
+                break
+            time.sleep(0.005)
+        self.pid = None
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -84,6 +108,24 @@ def _read_all(fd: int) -> bytes:
     while chunk := os.read(fd, 1 << 20):
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+# An answer is records: kind (P: a PNG, E: a pickled failure), length, payload.
+_HEADER = struct.Struct("<cQ")
+
+
+def _read_record(stream) -> tuple[bytes, bytes]:
+    header = stream.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        return b"", b""                              # the end: the server died
+    kind, size = _HEADER.unpack(header)
+    payload = stream.read(size)
+    return (kind, payload) if len(payload) == size else (b"", b"")
+
+
+def _write_record(stream, kind: bytes, payload: bytes) -> None:
+    stream.write(_HEADER.pack(kind, len(payload)))
+    stream.write(payload)
 
 
 def _describe(status: int) -> str:
@@ -137,29 +179,46 @@ def _start() -> PlotServer:
 
 
 def _serve(requests: int, answers: int, parent: int) -> None:
-    from .workers import _die_with_parent
+    from .workers import Stopped, _die_with_parent
     _die_with_parent(parent)
-    try:
-        from . import figures
-        figures.warm_up()
-        if "sympy" in sys.modules:                      # a plot server without SymPy is the point
-            raise RuntimeError("the plot server imported SymPy")
-        data = _read_all(requests)
-        os.close(requests)
-        if not data:                                    # the build needed no plots after all
+
+    def stopped(signum, frame):           # every `finally` runs: the pool is reaped, the folder removed
+        raise Stopped(signum)
+    signal.signal(signal.SIGTERM, stopped)
+    with os.fdopen(answers, "wb") as out:
+        try:
+            from . import figures
+            figures.warm_up()
+            if "sympy" in sys.modules:                  # a plot server without SymPy is the point
+                raise RuntimeError("the plot server imported SymPy")
+            data = _read_all(requests)
+            os.close(requests)
+            if not data:                                # the build needed no plots after all
+                return
+            tasks, jobs = pickle.loads(data)
+            if jobs > 1 and len(tasks) > 1:
+                from .workers import worker_pool
+                with worker_pool(jobs) as pool:
+                    for png in pool.map(figures._draw_task, tasks):
+                        _write_record(out, b"P", png)
+            else:
+                for task in tasks:
+                    _write_record(out, b"P", figures._draw_task(task))
+        except BrokenPipeError:                         # the build stopped reading
             return
-        tasks, jobs = pickle.loads(data)
-        if jobs > 1 and len(tasks) > 1:
-            from .workers import worker_pool
-            with worker_pool(jobs) as pool:
-                pngs = list(pool.map(figures._draw_task, tasks))
-        else:
-            pngs = [figures._draw_task(task) for task in tasks]
-        answer = ("ok", pngs)
-    except Exception as exc:                            # sent to the build, which raises it
-        import traceback
-        answer = ("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
-    try:
-        _write_all(answers, pickle.dumps(answer, pickle.HIGHEST_PROTOCOL))
-    except BrokenPipeError:                             # the build stopped waiting
-        pass
+        except Exception as exc:                        # sent to the build, which raises it
+            _write_record(out, b"E", pickle.dumps(_failure(exc), pickle.HIGHEST_PROTOCOL))
+
+
+def _failure(exc: Exception):
+    """What the build raises: the machine's own refusals as themselves (gen reports those as exit
+    2), anything else as (one line, traceback) for an internal error."""
+    from concurrent.futures.process import BrokenProcessPool
+    if isinstance(exc, (BrokenProcessPool, OSError)):
+        try:
+            pickle.loads(pickle.dumps(exc))
+            return exc
+        except Exception:
+            pass
+    import traceback
+    return f"{type(exc).__name__}: {exc}", traceback.format_exc()

@@ -2,6 +2,7 @@
 same bytes, and whatever happens to it, the build reports it and nothing is left running."""
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -90,11 +91,57 @@ def test_a_failure_in_the_plot_server_is_gen_s_internal_error(tmp_path):
             raise ValueError("simulated drawing bug")
         figures._draw_task = broken
     """
-    run = _gen(tmp_path, ["build", "--targets", "anki", "--variants", "1", "--out", str(tmp_path / "o")],
-               setup=setup)
+    args = ["build", "--targets", "anki", "--variants", "1", "--out", str(tmp_path / "o")]
+    run = _gen(tmp_path, args, setup=setup)
     assert run.returncode == 1, run.stderr
     assert "internal error" in run.stderr and "simulated drawing bug" in run.stderr
+    assert "Traceback" not in run.stderr and run.stderr.count("\n") == 1      # one paragraph
     assert not (tmp_path / "o").exists()
+    debug = _gen(tmp_path, ["--debug", *args], setup=setup)
+    assert debug.returncode == 1 and "Traceback" in debug.stderr and "in broken" in debug.stderr
+
+
+def test_a_drawing_worker_killed_from_outside_is_reported_as_such(tmp_path):
+    """The out-of-memory killer takes one of the server's drawing workers: exit 2 and gen's message
+    for a killed worker, as for any other worker."""
+    setup = """
+        import os, signal
+        from generator import figures
+        def _draw_task(task):                    # found by name when the pool sends it
+            os.kill(os.getpid(), signal.SIGKILL)
+        _draw_task.__module__ = "generator.figures"
+        figures._draw_task = _draw_task
+    """
+    run = _gen(tmp_path, ["build", "--targets", "anki,worksheet", "--no-pdf", "--variants", "2",
+                          "--out", str(tmp_path / "o")], setup=setup)
+    assert run.returncode == 2, run.stderr
+    assert "worker process died" in run.stderr and "Traceback" not in run.stderr
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("stop", ["refused --out", "SIGINT"])
+def test_a_server_stopped_early_leaves_no_temporary_folder(tmp_path, stop):
+    """Stopped while it imports matplotlib (the build refused its --out, or Ctrl-C), the server
+    still removes the private matplotlib folder it made."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    foreign = tmp_path / "not-gen"
+    foreign.mkdir()
+    (foreign / "thesis.tex").write_text("mine")
+    out = foreign if stop == "refused --out" else tmp_path / "o"
+    proc = subprocess.Popen([sys.executable, "-m", "generator", "build", "--targets", "anki", "--out", str(out),
+                             "--quiet"], cwd=ROOT, env={**os.environ, "TMPDIR": str(tmp)},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if stop == "SIGINT":
+        deadline = time.monotonic() + 30
+        while not list(tmp.glob("gen-matplotlib-*")):       # the server is importing matplotlib
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.002)
+        proc.send_signal(signal.SIGINT)
+    code = proc.wait(timeout=60)
+    assert code == (2 if stop == "refused --out" else 130), proc.stderr.read()
+    assert list(tmp.iterdir()) == []
+    assert (foreign / "thesis.tex").read_text() == "mine"
 
 
 def test_an_unused_server_is_killed_and_reaped():
