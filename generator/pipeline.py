@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import gc
 import hashlib
 import multiprocessing
@@ -134,17 +135,33 @@ def prepare(paths, options: Options, only: str | None = None, progress=None) -> 
     if progress:
         progress(0, "generating and verifying problems", sum(map(len, plans)))
     finish = finish_for(options)
-    # The plots need matplotlib next; while the workers generate, the parent can import it.
+    # While the workers generate, the parent only waits: it imports what the plots need next
+    # (matplotlib, or numpy where a plot process draws) and compiles the templates.
     plots = bool({"anki", "worksheet"} & set(options.targets)) or options.lms_figures
-    meanwhile = None
-    if plots:
-        from .figures import import_in_background as meanwhile
+
+    def meanwhile():
+        from .workers import in_background
+        if plots:
+            from .figures import import_in_background
+            import_in_background()
+        in_background(functools.partial(_prepare_targets, options), "gen-prepare-targets")
     for lb, path, slots in zip(builds, sources, plans):
         def locate(slot, lesson=lb.lesson, path=path):
             return str(path), spec_path(lesson, slot)
         lb.problems = generate_all(slots, options.seed, workers(options, len(slots)), progress, locate, finish,
                                    meanwhile)
     return builds
+
+
+def _prepare_targets(options: Options) -> None:
+    """Each requested target's `prepare_templates`, if it has one. In a thread: a failure here is
+    left for the target's own render to raise and report."""
+    from .targets import get_target
+    for name in options.targets:
+        try:
+            getattr(get_target(name), "prepare_templates", lambda options: None)(options)
+        except Exception:
+            pass
 
 
 _FORKED: tuple = ()

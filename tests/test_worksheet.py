@@ -514,3 +514,21 @@ def test_characters_the_pdf_fonts_lack_are_named_not_dropped():
     pdf = compile_typst(UA_PREAMBLE + render(("emoji 🧮 fine, ∇ and שלום stay",), "typst"), {}, 0)
     text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
     assert "emoji [abacus] fine, ∇ and" in text and "🧮" not in text
+
+
+def test_templates_compiled_ahead_are_the_ones_rendered():
+    """prepare_templates (run while the workers generate) compiles exactly the templates a build
+    then asks for, so the render finds them compiled."""
+    from generator.targets import notebook, worksheet
+    from tests.conftest import small_options
+    for pdf in (True, False):
+        worksheet.environment.cache_clear()
+        worksheet.prepare_templates(small_options(pdf=pdf))
+        compiled = {name for env in (worksheet.environment("html"), worksheet.environment("typst"))
+                    for (_, name) in env.cache.keys()}
+        typst = {"worksheet.typ.j2", "answer-key.typ.j2", "visual-notes-exemplar.typ.j2",
+                 "visual-notes-student.typ.j2"}
+        assert {"worksheet.html.j2", "answer-key.html.j2"} <= compiled
+        assert (typst <= compiled) == pdf
+    notebook.prepare_templates(small_options())
+    assert {name for (_, name) in notebook.environment().cache.keys()} >= {"sections.j2", "gradient.j2"}

@@ -124,6 +124,13 @@ def environment() -> jinja2.Environment:
     return env
 
 
+def prepare_templates(options) -> None:
+    """Compile the notebook templates ahead of the build (see worksheet.prepare_templates)."""
+    env = environment()
+    for name in env.list_templates(extensions=["j2"]):
+        get_template(env, "notebook", name)
+
+
 # --- what goes in ----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
