@@ -8,8 +8,8 @@ numbers and the numpy source lambdify wrote, see figures.portable), then waits f
 the build's list of plots, draws them (in a fork pool of its own when the build is parallel) and
 answers with the PNG bytes, the same bytes as drawn anywhere else.
 
-One request, one answer, then the server exits. `running()` kills and reaps it whatever happens,
-and the kernel kills it (PR_SET_PDEATHSIG) if gen dies. It never writes to the terminal: a failure
+One request, one answer, then the server exits. `running()` kills and reaps it whatever happens
+and removes its matplotlib folder; the kernel kills it (PR_SET_PDEATHSIG) if gen dies. It never writes to the terminal: a failure
 is sent back and raised in the build.
 
 This module imports nothing heavy.
@@ -18,21 +18,20 @@ from __future__ import annotations
 
 import os
 import pickle
+import shutil
 import signal
 import struct
 import sys
-import time
+import tempfile
 from contextlib import contextmanager
 
 _SERVER: list = []            # the running server of this process, if any
 
 
-STOP_WAIT = 3.0               # seconds a stopped server has to clean up (its pool, its temporary folder)
-
-
 class PlotServer:
-    def __init__(self, pid: int, requests: int, answers: int):
+    def __init__(self, pid: int, requests: int, answers: int, folder: str | None):
         self.pid = pid
+        self.folder = folder            # MPLCONFIGDIR of the server, made and removed here
         self._fds = {"requests": requests, "answers": answers}
         self.used = False
 
@@ -77,24 +76,22 @@ class PlotServer:
             os.close(fd)
 
     def stop(self) -> None:
-        """Stop the server if it is still there (SIGTERM: it stops its pool and removes its
-        temporary folder; SIGKILL if it takes longer than STOP_WAIT), and reap it."""
+        """Kill the server if it is still there (its drawing workers die with it, PR_SET_PDEATHSIG),
+        reap it, and remove the matplotlib folder made for it. SIGKILL, not a signal it handles:
+        a handler that raises can land in any callback (a lock's release, a __del__) and print
+        a traceback there."""
         for name in list(self._fds):
             self._close(name)
-        if self.pid is None:
-            return
-        try:
-            os.kill(self.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        deadline = time.monotonic() + STOP_WAIT
-        while os.waitpid(self.pid, os.WNOHANG) == (0, 0):
-            if time.monotonic() > deadline:
+        if self.pid is not None:
+            try:
                 os.kill(self.pid, signal.SIGKILL)
-                os.waitpid(self.pid, 0)
-                break
-            time.sleep(0.005)
-        self.pid = None
+            except ProcessLookupError:
+                pass
+            os.waitpid(self.pid, 0)
+            self.pid = None
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -145,13 +142,22 @@ def running(wanted: bool):
     if not wanted or not available() or _SERVER:
         yield None
         return
-    server = _start()
-    _SERVER.append(server)
+    server = None
     try:
+        # A signal between the fork and this block's `finally` would leave the server (and its
+        # folder) unowned: held back until then, and delivered here.
+        stops = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, stops)
+        try:
+            server = _start(mask)
+            _SERVER.append(server)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         yield server
     finally:
-        _SERVER.remove(server)
-        server.stop()
+        if server is not None:
+            _SERVER.remove(server)
+            server.stop()
 
 
 def current() -> PlotServer | None:
@@ -159,36 +165,51 @@ def current() -> PlotServer | None:
     return _SERVER[0] if _SERVER and not _SERVER[0].used else None
 
 
-def _start() -> PlotServer:
+def _start(mask) -> PlotServer:
+    """Fork the server (signals blocked by the caller; the server restores `mask`)."""
     parent = os.getpid()
-    request_r, request_w = os.pipe()
-    answer_r, answer_w = os.pipe()
-    pid = os.fork()
+    # Matplotlib writes a font cache at import; the server's goes in a folder this process makes
+    # (figures._private_config leaves a chosen MPLCONFIGDIR alone). The server removes it after
+    # its import, and stop() does if the server was killed before.
+    folder = None if os.environ.get("MPLCONFIGDIR") else tempfile.mkdtemp(prefix="gen-matplotlib-")
+    fds = []
+    try:
+        fds = [*os.pipe(), *os.pipe()]
+        request_r, request_w, answer_r, answer_w = fds
+        pid = os.fork()
+    except BaseException:
+        for fd in fds:
+            os.close(fd)
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
     if pid == 0:                                        # the server
         code = 1
         try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
             os.close(request_w)
             os.close(answer_r)
-            _serve(request_r, answer_w, parent)
+            if folder is not None:
+                os.environ["MPLCONFIGDIR"] = folder
+            _serve(request_r, answer_w, parent, folder)
             code = 0
         finally:
             os._exit(code)
     os.close(request_r)
     os.close(answer_w)
-    return PlotServer(pid, request_w, answer_r)
+    return PlotServer(pid, request_w, answer_r, folder)
 
 
-def _serve(requests: int, answers: int, parent: int) -> None:
-    from .workers import Stopped, _die_with_parent
+def _serve(requests: int, answers: int, parent: int, folder: str | None) -> None:
+    from .workers import _die_with_parent
     _die_with_parent(parent)
-
-    def stopped(signum, frame):           # every `finally` runs: the pool is reaped, the folder removed
-        raise Stopped(signum)
-    signal.signal(signal.SIGTERM, stopped)
     with os.fdopen(answers, "wb") as out:
         try:
             from . import figures
             figures.warm_up()
+            if folder is not None:                      # read at import only; gone as soon as it can be
+                del os.environ["MPLCONFIGDIR"]
+                shutil.rmtree(folder, ignore_errors=True)
             if "sympy" in sys.modules:                  # a plot server without SymPy is the point
                 raise RuntimeError("the plot server imported SymPy")
             data = _read_all(requests)
