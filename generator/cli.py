@@ -72,11 +72,16 @@ def content_options(command):
     return command
 
 
+def target_names(text: str) -> tuple[str, ...]:
+    """--targets as a tuple of names (unchecked)."""
+    return tuple(t.strip() for t in text.split(",") if t.strip())
+
+
 def make_options(seed, variants, anki_variants, copies, canvas_math, targets, typst_sources, no_pdf,
                  lms_figures, jobs):
     from .pipeline import Options, source_date_epoch
     from .targets import TARGETS
-    chosen = tuple(t.strip() for t in targets.split(",") if t.strip())
+    chosen = target_names(targets)
     unknown = [t for t in chosen if t not in TARGETS]
     if unknown or not chosen:
         raise click.BadParameter(f"unknown target(s) {unknown}; choose from {', '.join(TARGETS)}.",
@@ -107,8 +112,7 @@ def build(out, only, lessons, force, quiet, **content):
     """
     from . import plotserver
     # Forked before anything heavy is imported (make_options imports the pipeline): plotserver.py.
-    named = {t.strip() for t in content["targets"].split(",")}
-    plots = bool({"anki", "worksheet"} & named) or content["lms_figures"]
+    plots = bool({"anki", "worksheet"} & set(target_names(content["targets"]))) or content["lms_figures"]
     with plotserver.running(plots and content["jobs"] != 1):
         options = make_options(**content)
         from .pipeline import build as run_build

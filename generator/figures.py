@@ -184,7 +184,8 @@ def prefetch_served(requests, server, jobs: int) -> list:
     sent = {key: args for key, args in sent.items() if args[0] is not None}
     for key, png in zip(sent, server.draw(list(sent.values()), jobs)):
         _CACHE[key] = png
-    return [(spec, kw) for spec, kw in requests if (figure_name(spec),) + _sizes(kw) not in _CACHE]
+    return [(args[0], dict(zip(("blank", "width", "height", "dpi"), args[1:])))
+            for key, args in todo.items() if key not in _CACHE]
 
 
 def _sizes(kw) -> tuple:

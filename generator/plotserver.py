@@ -9,8 +9,8 @@ the build's list of plots, draws them (in a fork pool of its own when the build 
 answers with the PNG bytes, the same bytes as drawn anywhere else.
 
 One request, one answer, then the server exits. `running()` kills and reaps it whatever happens
-and removes its matplotlib folder; the kernel kills it (PR_SET_PDEATHSIG) if gen dies. It never writes to the terminal: a failure
-is sent back and raised in the build.
+and removes its matplotlib folder; the kernel kills it (PR_SET_PDEATHSIG) if gen dies. It never
+writes to the terminal: a failure is sent back and raised in the build.
 
 This module imports nothing heavy.
 """

@@ -206,3 +206,23 @@ def test_a_killed_build_leaves_no_plot_server(tmp_path, sig, code, when):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_specs_that_cannot_travel_are_left_for_the_build_to_draw(monkeypatch):
+    """prefetch_served sends the portable specs and returns the others, in the request form the
+    build's own pool path takes; the cache then holds the served PNGs."""
+    specs = [s.values[0] for s in SPECS[:3]]
+    requests = [(specs[0], {}), (specs[1], {"blank": True}), (specs[2], {})]
+    figures._CACHE.clear()
+    stay = figures.figure_name(specs[1])
+    portable = figures.portable
+    monkeypatch.setattr(figures, "portable", lambda spec: None if figures.figure_name(spec) == stay else portable(spec))
+
+    class Here:
+        def draw(self, tasks, jobs):
+            return [figures._draw_task(task) for task in tasks]
+    left = figures.prefetch_served(requests, Here(), 1)
+    assert [(figures.figure_name(spec), kw.get("blank")) for spec, kw in left] == [(stay, True)]
+    assert figures._undrawn(requests).keys() == figures._undrawn(left).keys()
+    figures.prefetch(left)
+    assert not figures._undrawn(requests)
