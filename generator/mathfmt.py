@@ -226,9 +226,13 @@ class PlainPrinter(_Memo, _OrderedTerms, StrPrinter):
         return " · ".join(self._print(a) for a in expr.args)
 
 
-class TypstPrinter(Printer):
+class TypstPrinter(_Memo, Printer):
     """SymPy → Typst math. Products are joined by spaces (`xy` is one identifier in Typst)."""
     printmethod = "_typst"
+
+    def __init__(self):
+        super().__init__()
+        self._memo = {}
 
     def emptyPrinter(self, expr):
         raise TypeError(f"no Typst form for {type(expr).__name__}: {expr!r}")
