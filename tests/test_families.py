@@ -163,3 +163,47 @@ def test_critical_points_by_cramers_rule_are_linsolves():
             assert not unique, (fx, fy)
         else:
             assert unique and mine == tuple(solutions[0]), (fx, fy)
+
+
+def _first_broken_in_full_preorder(values, params):
+    """bounds_violation's rule, visiting every node again wherever it recurs."""
+    from generator.families._common import fraction_violation
+    from generator.problem import Math
+
+    def nodes(obj):
+        if isinstance(obj, sp.Basic):
+            yield from sp.preorder_traversal(obj)
+        elif isinstance(obj, Math):
+            yield from nodes(obj.expr)
+        elif isinstance(obj, (tuple, list)):
+            for item in obj:
+                yield from nodes(item)
+    for node in nodes(values):
+        if node.is_Rational:
+            broken = fraction_violation(node.p, node.q, params)
+            if broken:
+                return broken
+        elif node.is_Pow and node.exp == sp.S.Half and node.base.is_Integer and node.base > params.max_surd:
+            return f"the surd √{node.base} exceeds max_surd {params.max_surd}"
+    return None
+
+
+def test_bounds_violation_finds_the_first_broken_bound_of_a_full_search():
+    from pathlib import Path
+
+    from generator.families._common import BaseParams, bounds_violation
+    from generator.generate import generate_all
+    from generator.lesson import load_lesson
+    from generator.plan import plan
+    lesson = load_lesson(Path(__file__).parent / "lessons" / "all-families.yaml")
+    rng = random.Random(4)
+    broken = 0
+    for g in generate_all(plan(lesson, 2), 42):
+        values = [[p.answer for p in g.problem.parts], g.problem.steps]
+        for _ in range(4):
+            params = BaseParams(max_numerator=rng.choice((3, 10, 40, 999)), max_denominator=rng.choice((1, 3, 99)),
+                                max_surd=rng.choice((2, 20, 300)))
+            want = _first_broken_in_full_preorder(values, params)
+            assert bounds_violation(values, params) == want
+            broken += want is not None
+    assert broken > 20

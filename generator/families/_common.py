@@ -265,16 +265,6 @@ def f_of(vs):
 # ---------------------------------------------------------------------------------------------
 # Teachable numbers: the bounds every answer and worked step must keep (per family, in params).
 
-def _numbers(obj):
-    if isinstance(obj, sp.Basic):
-        yield from sp.preorder_traversal(obj)
-    elif isinstance(obj, Math):
-        yield from _numbers(obj.expr)
-    elif isinstance(obj, (tuple, list)):
-        for item in obj:
-            yield from _numbers(item)
-
-
 def fraction_violation(p: int, q: int, params) -> str | None:
     """The bound the fraction p/q (in lowest terms) breaks, in words, or None."""
     if abs(p) > params.max_numerator:
@@ -285,14 +275,33 @@ def fraction_violation(p: int, q: int, params) -> str | None:
 
 
 def bounds_violation(values, params) -> str | None:
-    """The first bound a value breaks, in words, or None."""
-    for node in _numbers(values):
-        if node.is_Rational:
-            broken = fraction_violation(node.p, node.q, params)
-            if broken:
-                return broken
-        elif node.is_Pow and node.exp == sp.S.Half and node.base.is_Integer and node.base > params.max_surd:
-            return f"the surd √{node.base} exceeds max_surd {params.max_surd}"
+    """The first bound a value breaks, in words, or None: the first in preorder over every SymPy
+    node in values (nested lists, tuples and Math pieces of rich text)."""
+    return _first_violation(values, params, set())
+
+
+def _first_violation(obj, params, seen: set) -> str | None:
+    # A subtree met before (f, ∇f and P recur in every step) was searched then and broke
+    # nothing, or the search would have stopped: skipping it keeps the first violation the same.
+    if isinstance(obj, sp.Basic):
+        if obj in seen:
+            return None
+        seen.add(obj)
+        if obj.is_Rational:
+            return fraction_violation(obj.p, obj.q, params)
+        if obj.is_Pow and obj.exp == sp.S.Half and obj.base.is_Integer and obj.base > params.max_surd:
+            return f"the surd √{obj.base} exceeds max_surd {params.max_surd}"
+        items = obj.args
+    elif isinstance(obj, Math):
+        items = (obj.expr,)
+    elif isinstance(obj, (tuple, list)):
+        items = obj
+    else:
+        return None
+    for item in items:
+        broken = _first_violation(item, params, seen)
+        if broken:
+            return broken
     return None
 
 
