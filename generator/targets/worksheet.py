@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -322,17 +323,23 @@ def render(lb, options) -> dict[str, bytes]:
             sources[f"{NOTES}-{kind}"] = get_template(typ, "worksheet", f"visual-notes-{kind}.typ.j2").render(
                 {**ctx, "project": lesson.mini_project, "doc_title": titles[f"{NOTES}-{kind}"]})
     out = {}
-    for name, source in sources.items():
-        if options.pdf:
-            out[f"{name}.pdf"] = compile_typst(source, images, lb.timestamp, f"{name}.pdf")
-        if options.write_typst:
-            out[f"typst/{name}.typ"] = source.encode("utf-8")
+    # Typst compiles without Python's lock: the PDFs are made in threads, on the cores the other
+    # targets have left, while this thread writes the HTML.
+    with ThreadPoolExecutor(max(1, len(sources)) if options.pdf else 1, thread_name_prefix="gen-typst") as pool:
+        pdfs = {name: pool.submit(compile_typst, source, images, lb.timestamp, f"{name}.pdf")
+                for name, source in sources.items()} if options.pdf else {}
+        html = environment("html")
+        data_uri = {n: "data:image/png;base64," + base64.b64encode(b).decode() for n, b in images.items()}
+        pages = {f"{name}.html": get_template(html, "worksheet", f"{name}.html.j2").render(
+            {**ctx, "images": data_uri, "doc_title": titles[name]}).encode("utf-8")
+            for name in ("worksheet", "answer-key")}
+        for name, source in sources.items():
+            if options.pdf:
+                out[f"{name}.pdf"] = pdfs[name].result()     # in order: the first refusal is reported
+            if options.write_typst:
+                out[f"typst/{name}.typ"] = source.encode("utf-8")
     if options.write_typst and sources:
         for image in images:
             out[f"typst/{image}"] = images[image]
-    html = environment("html")
-    data_uri = {n: "data:image/png;base64," + base64.b64encode(b).decode() for n, b in images.items()}
-    for name in ("worksheet", "answer-key"):
-        out[f"{name}.html"] = get_template(html, "worksheet", f"{name}.html.j2").render(
-            {**ctx, "images": data_uri, "doc_title": titles[name]}).encode("utf-8")
+    out.update(pages)
     return out
