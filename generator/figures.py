@@ -191,13 +191,24 @@ def prefetch_served(requests, server, jobs: int) -> list:
     """Have a plot server (plotserver.py) draw the figures, with `jobs` processes, into the cache.
     Returns the requests it could not be sent (a formula whose numpy function needs more than
     numpy's own functions), for the caller to draw."""
+    return send_served(requests, server, jobs)()
+
+
+def send_served(requests, server, jobs: int):
+    """prefetch_served in two halves: this one sends the requests and returns at once; the
+    function it returns waits for the PNGs, puts them in the cache and returns what
+    prefetch_served returns."""
     todo = _undrawn(requests)
     sent = {key: (portable(args[0]),) + args[1:] for key, args in todo.items()}
     sent = {key: args for key, args in sent.items() if args[0] is not None}
-    for key, png in zip(sent, server.draw(list(sent.values()), jobs)):
-        _CACHE[key] = png
-    return [(args[0], dict(zip(("blank", "width", "height", "dpi"), args[1:])))
-            for key, args in todo.items() if key not in _CACHE]
+    server.send(list(sent.values()), jobs)
+
+    def received() -> list:
+        for key, png in zip(sent, server.receive()):
+            _CACHE[key] = png
+        return [(args[0], dict(zip(("blank", "width", "height", "dpi"), args[1:])))
+                for key, args in todo.items() if key not in _CACHE]
+    return received
 
 
 def _sizes(kw) -> tuple:

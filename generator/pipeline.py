@@ -185,6 +185,24 @@ def _run(task):
     return files
 
 
+def _render_early(tasks) -> dict:
+    """_run of each task, an error kept for its turn: the plots' own failure, and the tasks before
+    it in order, are reported first, as when every task ran in order after the plots."""
+    out = {}
+    for task in tasks:
+        try:
+            out[task] = _run(task)
+        except Exception as exc:
+            out[task] = exc
+    return out
+
+
+def _done(result):
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
 def render_all(builds: list[LessonBuild], options: Options) -> tuple[dict[str, bytes], list[dict]]:
     """Render every target; the manifest's problem entries were made with the problems (see
     generate.Finish). Large builds render in parallel: forked workers share the verified problems
@@ -201,14 +219,21 @@ def render_all(builds: list[LessonBuild], options: Options) -> tuple[dict[str, b
         fork = "fork" in multiprocessing.get_all_start_methods()
         from . import figures, plotserver
         from .targets import get_target
-        requests = [r for i, lb in enumerate(builds) for name in options.targets
-                    for r in getattr(get_target(name), "figures", lambda *a: [])(lb, options)]
+        wanted = {(i, name): getattr(get_target(name), "figures", lambda *a: [])(lb, options)
+                  for i, lb in enumerate(builds) for name in options.targets}
+        requests = [r for shown in wanted.values() for r in shown]
         # Plots cost ~50 ms each: with --jobs 0 they are drawn in parallel even in a small build.
         fig_jobs = jobs if jobs > 1 else (os.cpu_count() or 1) if not options.jobs and len(requests) >= FIGURES_PARALLEL_FROM else 1
         server = plotserver.current()
+        early: dict = {}
         if requests and server is not None:
             # Forked when the build began, it has matplotlib loaded already (plotserver.py).
-            requests = figures.prefetch_served(requests, server, fig_jobs)
+            received = figures.send_served(requests, server, fig_jobs)
+            if not (jobs > 1 and fork):
+                # A serial build renders the targets that show no plot while the plot process
+                # draws: this process would only wait.
+                early = _render_early([t for t in tasks if not any(wanted[t[0], n] for n in t[1])])
+            requests = received()
         if fork and requests and fig_jobs > 1:
             figures.warm_up()                         # import matplotlib once, before forking
             # The plots first, in parallel; the target workers fork after they are in the
@@ -225,7 +250,7 @@ def render_all(builds: list[LessonBuild], options: Options) -> tuple[dict[str, b
                 done = dict(zip(forked, pending))
             results = [here[t] if t in here else done[t] for t in tasks]
         else:
-            results = [_run(t) for t in tasks]
+            results = [_done(early[t]) if t in early else _run(t) for t in tasks]
     finally:
         _FORKED = ()
         lms._QUESTIONS.clear()

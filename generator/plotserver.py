@@ -37,28 +37,53 @@ class PlotServer:
 
     def draw(self, tasks: list, jobs: int) -> list[bytes]:
         """PNG bytes for each figures._draw_task argument tuple (portable specs), drawn with
-        `jobs` processes. The server sends them one by one as they are drawn."""
+        `jobs` processes."""
+        self.send(tasks, jobs)
+        return self.receive()
+
+    def send(self, tasks: list, jobs: int) -> None:
+        """Ask for the plots and return while they are drawn; receive() gives them. A thread of
+        this process reads them as the server sends them, one by one, so the server never waits
+        on a full pipe while the build does other work."""
+        import threading
         if self.used:
             raise RuntimeError("the plot server answers one request")
         self.used = True
         try:
             _write_all(self._fds["requests"], pickle.dumps((tasks, jobs), pickle.HIGHEST_PROTOCOL))
         except BrokenPipeError:
-            pass                        # the server died; its exit status says how, below
+            pass                        # the server died; its exit status says how, in receive()
         finally:
             self._close("requests")
-        pngs, failure = [], None
-        with os.fdopen(self._fds.pop("answers"), "rb") as answers:
-            while len(pngs) < len(tasks) and failure is None:
-                kind, payload = _read_record(answers)
-                if kind == b"P":
-                    pngs.append(payload)
-                else:
-                    failure = pickle.loads(payload) if kind == b"E" else None
-                    break
+        self._answer = {"pngs": [], "failure": None, "expected": len(tasks)}
+        # The thread owns the answers' end of the pipe from here: stop() kills the server, and
+        # the thread, at the end of the stream, closes it.
+        answers = os.fdopen(self._fds.pop("answers"), "rb")
+        self._reader = threading.Thread(target=self._read_answers, args=(answers,), name="gen-plot-answers",
+                                        daemon=True)
+        self._reader.start()
+
+    def _read_answers(self, answers) -> None:
+        answer = self._answer
+        try:
+            with answers:
+                while len(answer["pngs"]) < answer["expected"]:
+                    kind, payload = _read_record(answers)
+                    if kind == b"P":
+                        answer["pngs"].append(payload)
+                    else:
+                        answer["failure"] = pickle.loads(payload) if kind == b"E" else None
+                        break
+        except Exception:               # an unreadable answer: receive() reports the server's end
+            pass
+
+    def receive(self) -> list[bytes]:
+        """The PNGs asked for by send(), once all are drawn; the server's failure raised here."""
+        self._reader.join()
+        pngs, failure = self._answer["pngs"], self._answer["failure"]
         _, status = os.waitpid(self.pid, 0)
         self.pid = None
-        if len(pngs) == len(tasks):
+        if len(pngs) == self._answer["expected"]:
             return pngs
         if failure is None:
             from concurrent.futures.process import BrokenProcessPool

@@ -50,11 +50,11 @@ def _gen(tmp_path, args, setup=""):
         import atexit, sys
         from generator import plotserver
         asked = []
-        draw = plotserver.PlotServer.draw
+        send = plotserver.PlotServer.send
         def counted(self, tasks, jobs):
             asked.extend(tasks)
-            return draw(self, tasks, jobs)
-        plotserver.PlotServer.draw = counted
+            return send(self, tasks, jobs)
+        plotserver.PlotServer.send = counted
         atexit.register(lambda: print(f"server drew {len(asked)}"))
     """) + textwrap.dedent(setup) + "\nfrom generator.cli import main\nsys.argv = ['gen'] + sys.argv[1:]\nmain()\n"
     return subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True,
@@ -65,8 +65,10 @@ def _files(folder):
     return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def test_a_build_with_a_plot_server_writes_the_same_bytes(tmp_path):
-    args = ["build", "--seed", "5", "--targets", "anki,worksheet", "--no-pdf", "--variants", "2", "-q"]
+@pytest.mark.parametrize("targets", ["anki,worksheet", "qti,anki,moodle,worksheet,notebook"])
+def test_a_build_with_a_plot_server_writes_the_same_bytes(tmp_path, targets):
+    # With targets that show no plot, a serial build renders them while the server draws.
+    args = ["build", "--seed", "5", "--targets", targets, "--no-pdf", "--variants", "2", "-q"]
     run = _gen(tmp_path, [*args, "--out", str(tmp_path / "served")])
     assert run.returncode == 0, run.stderr
     drawn = int(run.stdout.split("server drew ")[1].split()[0])
@@ -74,6 +76,30 @@ def test_a_build_with_a_plot_server_writes_the_same_bytes(tmp_path):
     here = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "here")])   # SymPy loaded: no server
     assert here.exit_code == 0, here.output
     assert _files(tmp_path / "served") == _files(tmp_path / "here")
+
+
+def test_a_target_that_fails_while_the_server_draws_is_reported_after_it(tmp_path):
+    """A figure-free target rendered while the plots are drawn keeps its error for its turn: the
+    build reports it (exit 2, its own message) once the plots are in, and writes nothing."""
+    # Patched once the plots are asked for: importing the target earlier would import SymPy, and a
+    # build that finds SymPy loaded forks no server.
+    setup = """
+        asking = plotserver.PlotServer.send
+        def refuse_then_ask(self, tasks, jobs):
+            from generator.errors import GenError
+            from generator.targets import moodle
+            def refused(lb, options):
+                raise GenError("moodle refused this lesson.", fix="none.")
+            moodle.render = refused
+            return asking(self, tasks, jobs)
+        plotserver.PlotServer.send = refuse_then_ask
+    """
+    run = _gen(tmp_path, ["build", "--targets", "moodle,anki", "--variants", "1", "--out", str(tmp_path / "o")],
+               setup=setup)
+    assert run.returncode == 2, run.stderr
+    assert "moodle refused this lesson" in run.stderr and "Traceback" not in run.stderr
+    assert int(run.stdout.split("server drew ")[1].split()[0]) > 0
+    assert not (tmp_path / "o").exists()
 
 
 def test_a_killed_plot_server_is_reported_and_nothing_is_written(tmp_path):
@@ -219,8 +245,11 @@ def test_specs_that_cannot_travel_are_left_for_the_build_to_draw(monkeypatch):
     monkeypatch.setattr(figures, "portable", lambda spec: None if figures.figure_name(spec) == stay else portable(spec))
 
     class Here:
-        def draw(self, tasks, jobs):
-            return [figures._draw_task(task) for task in tasks]
+        def send(self, tasks, jobs):
+            self.tasks = tasks
+
+        def receive(self):
+            return [figures._draw_task(task) for task in self.tasks]
     left = figures.prefetch_served(requests, Here(), 1)
     assert [(figures.figure_name(spec), kw.get("blank")) for spec, kw in left] == [(stay, True)]
     assert figures._undrawn(requests).keys() == figures._undrawn(left).keys()
