@@ -300,3 +300,24 @@ def test_forked_workers_draw_with_fonts_of_their_own():
     with worker_pool(2) as pool:
         got = list(pool.map(figures._draw_task, [task] * 40))
     assert got == [want] * 40
+
+
+def test_plots_lambdify_with_numpy_itself_as_with_its_name():
+    """figures._Numeric gives lambdify the numpy module, not the name "numpy" (which runs
+    `from numpy import *`): the same source, calling the same functions."""
+    import inspect
+
+    import numpy as np
+    import sympy as sp
+    checked = 0
+    for param in family_specs() + notes_specs():
+        spec = param.values[0]
+        x, y = spec["variables"]
+        f = spec["function"]
+        exprs = [f, sp.diff(f, x), sp.diff(f, y)]
+        by_module, by_name = sp.lambdify((x, y), exprs, [np]), sp.lambdify((x, y), exprs, "numpy")
+        assert inspect.getsource(by_module) == inspect.getsource(by_name)
+        for name in by_module.__code__.co_names:
+            assert by_module.__globals__[name] is by_name.__globals__[name], name
+        checked += 1
+    assert checked > 20
