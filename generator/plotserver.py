@@ -55,7 +55,7 @@ class PlotServer:
             pass                        # the server died; its exit status says how, in receive()
         finally:
             self._close("requests")
-        self._answer = {"pngs": [], "failure": None, "expected": len(tasks)}
+        self._answer = {"pngs": [], "failure": None, "error": None, "expected": len(tasks)}
         # The thread owns the answers' end of the pipe from here: stop() kills the server, and
         # the thread, at the end of the stream, closes it.
         answers = os.fdopen(self._fds.pop("answers"), "rb")
@@ -74,8 +74,8 @@ class PlotServer:
                     else:
                         answer["failure"] = pickle.loads(payload) if kind == b"E" else None
                         break
-        except Exception:               # an unreadable answer: receive() reports the server's end
-            pass
+        except Exception as exc:        # an unreadable answer: receive() raises it, as gen's own error
+            answer["error"] = exc
 
     def receive(self) -> list[bytes]:
         """The PNGs asked for by send(), once all are drawn; the server's failure raised here."""
@@ -83,6 +83,8 @@ class PlotServer:
         pngs, failure = self._answer["pngs"], self._answer["failure"]
         _, status = os.waitpid(self.pid, 0)
         self.pid = None
+        if self._answer["error"] is not None:
+            raise self._answer["error"]
         if len(pngs) == self._answer["expected"]:
             return pngs
         if failure is None:

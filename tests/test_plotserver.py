@@ -78,27 +78,71 @@ def test_a_build_with_a_plot_server_writes_the_same_bytes(tmp_path, targets):
     assert _files(tmp_path / "served") == _files(tmp_path / "here")
 
 
-def test_a_target_that_fails_while_the_server_draws_is_reported_after_it(tmp_path):
-    """A figure-free target rendered while the plots are drawn keeps its error for its turn: the
-    build reports it (exit 2, its own message) once the plots are in, and writes nothing."""
-    # Patched once the plots are asked for: importing the target earlier would import SymPy, and a
-    # build that finds SymPy loaded forks no server.
-    setup = """
-        asking = plotserver.PlotServer.send
+def _early_setup(kill_server: bool) -> str:
+    """Moodle refuses the lesson; the order of moodle's render and of waiting for the plots is
+    printed at exit; with kill_server, the server is killed right after it was asked. Patched once
+    the plots are asked for: importing the target earlier would import SymPy, and a build that
+    finds SymPy loaded forks no server."""
+    return f"""
+        import os, signal
+        order = []
+        atexit.register(lambda: print("order " + ",".join(order)))
+        asking, receiving = plotserver.PlotServer.send, plotserver.PlotServer.receive
         def refuse_then_ask(self, tasks, jobs):
             from generator.errors import GenError
             from generator.targets import moodle
             def refused(lb, options):
+                order.append("moodle")
                 raise GenError("moodle refused this lesson.", fix="none.")
             moodle.render = refused
-            return asking(self, tasks, jobs)
+            out = asking(self, tasks, jobs)
+            if {kill_server}:
+                os.kill(self.pid, signal.SIGKILL)
+            return out
+        def received(self):
+            order.append("plots")
+            return receiving(self)
         plotserver.PlotServer.send = refuse_then_ask
+        plotserver.PlotServer.receive = received
     """
-    run = _gen(tmp_path, ["build", "--targets", "moodle,anki", "--variants", "1", "--out", str(tmp_path / "o")],
-               setup=setup)
+
+
+def test_a_target_that_fails_while_the_server_draws_is_reported_after_the_plots(tmp_path):
+    """A serial build renders the plot-free targets (here Moodle) before it waits for the plots; an
+    error there waits for its turn: the plot process's failure is reported first, and a target's
+    error once the plots are in. Nothing is written either way."""
+    args = ["build", "--targets", "moodle,anki", "--variants", "1"]
+    run = _gen(tmp_path, [*args, "--out", str(tmp_path / "o")], setup=_early_setup(kill_server=False))
     assert run.returncode == 2, run.stderr
     assert "moodle refused this lesson" in run.stderr and "Traceback" not in run.stderr
-    assert int(run.stdout.split("server drew ")[1].split()[0]) > 0
+    assert "order moodle,plots" in run.stdout                  # rendered while the plots were drawn
+    assert not (tmp_path / "o").exists()
+    run = _gen(tmp_path, [*args, "--out", str(tmp_path / "k")], setup=_early_setup(kill_server=True))
+    assert run.returncode == 2, run.stderr
+    assert "worker process died" in run.stderr and "moodle refused" not in run.stderr
+    assert "order moodle,plots" in run.stdout and "Traceback" not in run.stderr
+    assert not (tmp_path / "k").exists()
+
+
+def test_an_unreadable_answer_from_the_plot_server_is_raised_as_itself(tmp_path):
+    """What the reading thread cannot read (a failure record that does not unpickle) reaches the
+    build as that error, gen's own (exit 1), not as a plot process that died."""
+    setup = """
+        import pickle
+        def bad_record(stream, kind, payload):
+            stream.write(plotserver._HEADER.pack(b"E", 3))
+            stream.write(b"not")
+        def serve_badly(requests, answers, parent, folder):
+            import os
+            os.read(requests, 1 << 20)
+            with os.fdopen(answers, "wb") as out:
+                bad_record(out, b"E", b"")
+        plotserver._serve = serve_badly
+    """
+    run = _gen(tmp_path, ["build", "--targets", "anki", "--variants", "1", "--out", str(tmp_path / "o")],
+               setup=setup)
+    assert run.returncode == 1, run.stderr
+    assert "internal error" in run.stderr and "Unpickling" in run.stderr and "died" not in run.stderr
     assert not (tmp_path / "o").exists()
 
 

@@ -532,3 +532,31 @@ def test_templates_compiled_ahead_are_the_ones_rendered():
         assert (typst <= compiled) == pdf
     notebook.prepare_templates(small_options())
     assert {name for (_, name) in notebook.environment().cache.keys()} >= {"sections.j2", "gradient.j2"}
+
+
+def test_a_pdf_refusal_is_reported_before_an_html_template_error(monkeypatch):
+    """The PDFs compile in threads while the HTML pages render; a Typst refusal still comes first,
+    as when the PDFs were made before the pages."""
+    from pathlib import Path
+
+    from generator.errors import GenError
+    from generator.pipeline import Options, prepare
+    from generator.targets import worksheet
+    options = Options(seed=42, variants=1, targets=("worksheet",), jobs=1)
+    (lb,) = prepare([Path(__file__).resolve().parent.parent / "lesson_data"], options)
+
+    def refused(source, images, timestamp, name="document.pdf"):
+        raise worksheet.PdfStandardError(f"Typst refused {name}.")
+    template = worksheet.get_template
+
+    def no_html(env, folder, name):
+        if name.endswith(".html.j2"):
+            raise GenError("no such HTML template.")
+        return template(env, folder, name)
+    monkeypatch.setattr(worksheet, "compile_typst", refused)
+    monkeypatch.setattr(worksheet, "get_template", no_html)
+    with pytest.raises(worksheet.PdfStandardError, match="worksheet.pdf"):
+        worksheet.render(lb, options)
+    monkeypatch.setattr(worksheet, "compile_typst", lambda *a, **k: b"%PDF")
+    with pytest.raises(GenError, match="no such HTML template"):
+        worksheet.render(lb, options)

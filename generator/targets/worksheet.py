@@ -328,16 +328,22 @@ def render(lb, options) -> dict[str, bytes]:
     with ThreadPoolExecutor(max(1, len(sources)) if options.pdf else 1, thread_name_prefix="gen-typst") as pool:
         pdfs = {name: pool.submit(compile_typst, source, images, lb.timestamp, f"{name}.pdf")
                 for name, source in sources.items()} if options.pdf else {}
-        html = environment("html")
-        data_uri = {n: "data:image/png;base64," + base64.b64encode(b).decode() for n, b in images.items()}
-        pages = {f"{name}.html": get_template(html, "worksheet", f"{name}.html.j2").render(
-            {**ctx, "images": data_uri, "doc_title": titles[name]}).encode("utf-8")
-            for name in ("worksheet", "answer-key")}
+        pages: dict | Exception = {}
+        try:
+            html = environment("html")
+            data_uri = {n: "data:image/png;base64," + base64.b64encode(b).decode() for n, b in images.items()}
+            pages = {f"{name}.html": get_template(html, "worksheet", f"{name}.html.j2").render(
+                {**ctx, "images": data_uri, "doc_title": titles[name]}).encode("utf-8")
+                for name in ("worksheet", "answer-key")}
+        except Exception as exc:        # reported after the PDFs' own refusals, as when they came first
+            pages = exc
         for name, source in sources.items():
             if options.pdf:
                 out[f"{name}.pdf"] = pdfs[name].result()     # in order: the first refusal is reported
             if options.write_typst:
                 out[f"typst/{name}.typ"] = source.encode("utf-8")
+    if isinstance(pages, Exception):
+        raise pages
     if options.write_typst and sources:
         for image in images:
             out[f"typst/{image}"] = images[image]
