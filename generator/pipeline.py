@@ -233,6 +233,9 @@ def render_all(builds: list[LessonBuild], options: Options) -> tuple[dict[str, b
                 # A serial build renders the targets that show no plot while the plot process
                 # draws: this process would only wait.
                 early = _render_early([t for t in tasks if not any(wanted[t[0], n] for n in t[1])])
+            for lb in builds:                    # what a target can make of a lesson without its plots
+                for name in options.targets:
+                    getattr(get_target(name), "prepare_early", lambda lb, options: None)(lb, options)
             requests = received()
         if fork and requests and fig_jobs > 1:
             figures.warm_up()                         # import matplotlib once, before forking

@@ -560,3 +560,35 @@ def test_a_pdf_refusal_is_reported_before_an_html_template_error(monkeypatch):
     monkeypatch.setattr(worksheet, "compile_typst", lambda *a, **k: b"%PDF")
     with pytest.raises(GenError, match="no such HTML template"):
         worksheet.render(lb, options)
+
+
+def test_worksheet_sources_prepared_while_the_plots_are_drawn_are_the_ones_render_makes(monkeypatch):
+    """prepare_early makes the Typst sources before the plots exist; render uses them only for the
+    same lesson build and options, and writes what it writes without them. A failure while
+    preparing is left for render to raise."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    from generator.errors import GenError
+    from generator.pipeline import Options, prepare
+    from generator.targets import worksheet
+    options = Options(seed=42, variants=2, copies=2, targets=("worksheet",), jobs=1, pdf=False, write_typst=True)
+    (lb,) = prepare([Path(__file__).resolve().parent.parent / "lesson_data"], options)
+    plain = worksheet.render(lb, options)
+    worksheet.prepare_early(lb, options)
+    assert id(lb) in worksheet._PREPARED
+    assert worksheet.render(lb, options) == plain and id(lb) not in worksheet._PREPARED
+    other = replace(options, seed=7)                 # prepared for other options: not used
+    worksheet.prepare_early(lb, other)
+    assert worksheet.render(lb, options) == plain and not worksheet._PREPARED
+    template = worksheet.get_template
+
+    def broken(env, folder, name):
+        if name.endswith(".typ.j2"):
+            raise GenError("a broken Typst template.")
+        return template(env, folder, name)
+    monkeypatch.setattr(worksheet, "get_template", broken)
+    worksheet.prepare_early(lb, options)
+    assert not worksheet._PREPARED
+    with pytest.raises(GenError, match="broken Typst template"):
+        worksheet.render(lb, options)

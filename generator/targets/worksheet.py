@@ -297,13 +297,32 @@ def figures(lb, options):
             + [(practice["spec"], PRACTICE)])
 
 
-def render(lb, options) -> dict[str, bytes]:
+_PREPARED: dict = {}      # id(lb) → (lb, options, documents), made by prepare_early for the render to come
+
+
+def prepare_early(lb, options) -> None:
+    """The Typst sources of the PDFs (they name the plots' files, not their pixels), and the check
+    of which characters the PDF fonts can draw (its Typst probe loads the fonts), made while the
+    plot process is still drawing (pipeline.render_all): this process would only wait. A failure
+    is left for render() to raise."""
+    if len(_PREPARED) >= 8:          # left by builds that stopped before their render
+        _PREPARED.clear()
+    try:
+        documents = _documents(lb, options)
+        for source in documents[-1].values():
+            printable_in_pdf(source)
+    except Exception:
+        return
+    _PREPARED[id(lb)] = (lb, options, documents)
+
+
+def _documents(lb, options):
+    """(figures, panels, practice, ctx, titles, Typst sources) of one lesson's worksheets."""
+    prepared = _PREPARED.pop(id(lb), None)
+    if prepared is not None and prepared[0] is lb and prepared[1] == options:
+        return prepared[2]
     lesson = lb.lesson
     figures, vs, panels, practice = _figure_specs(lb, options)
-    images = {name: render_png(spec) for name, spec in sorted(figures.items())}
-    for panel in panels:
-        images[panel["blank_image"]] = render_png(panel["spec"], **BLANK)
-    images[practice["image"]] = render_png(practice["spec"], **PRACTICE)
     title = f"Lesson {lesson.number}: {lesson.title}"
     codes = [v.code for v in vs]
     which = f"version {codes[0]}" if len(codes) == 1 else f"versions {', '.join(codes[:-1])} and {codes[-1]}"
@@ -322,6 +341,15 @@ def render(lb, options) -> dict[str, bytes]:
         for kind in ("exemplar", "student"):
             sources[f"{NOTES}-{kind}"] = get_template(typ, "worksheet", f"visual-notes-{kind}.typ.j2").render(
                 {**ctx, "project": lesson.mini_project, "doc_title": titles[f"{NOTES}-{kind}"]})
+    return figures, panels, practice, ctx, titles, sources
+
+
+def render(lb, options) -> dict[str, bytes]:
+    figures, panels, practice, ctx, titles, sources = _documents(lb, options)
+    images = {name: render_png(spec) for name, spec in sorted(figures.items())}
+    for panel in panels:
+        images[panel["blank_image"]] = render_png(panel["spec"], **BLANK)
+    images[practice["image"]] = render_png(practice["spec"], **PRACTICE)
     out = {}
     # Typst compiles without Python's lock: the PDFs are made in threads, on the cores the other
     # targets have left, while this thread writes the HTML.
