@@ -339,22 +339,28 @@ def main():
     leave(code)
 
 
+THREADS_GRACE = 10.0       # seconds leave() waits for gen's threads (they take well under one)
+
+
 def leave(code) -> None:
     """Exit as sys.exit(code) would, without tearing the interpreter down object by object: after a
     build that is SymPy's caches, matplotlib and the problems, 0.1–0.3 s of a 0.5–2.5 s command.
-    What an exit must still do is done first: threads joined (as Python waits for them), atexit
+    What an exit must still do is done first: threads joined (as Python waits for them; for at most
+    THREADS_GRACE seconds, so a stuck one cannot keep gen from exiting), atexit
     handlers run (temporary folders, multiprocessing's clean-up), the standard streams flushed."""
     import atexit
     import os
     import threading
+    import time
     if code is None:
         code = 0
     elif not isinstance(code, int):
         print(code, file=sys.stderr)
         code = 1
+    deadline = time.monotonic() + THREADS_GRACE
     for thread in threading.enumerate():
         if thread is not threading.main_thread() and not thread.daemon:
-            thread.join()
+            thread.join(max(0.0, deadline - time.monotonic()))     # bounded: exit even if one is stuck
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:

@@ -94,11 +94,19 @@ def worker_pool(jobs: int):
         yield pool
     except BaseException:
         processes = list(getattr(pool, "_processes", {}).values())   # no public way to stop running tasks
+        results = getattr(pool, "_result_queue", None)                # (shutdown forgets both)
         pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             process.terminate()
         for process in processes:
             process.join()
+        # A worker killed while it wrote a result leaves the pool's manager thread reading the rest
+        # of that message from a pipe whose other end this process still holds: closing it ends
+        # the read (the thread then winds the pool down), where it would wait forever, and gen's
+        # exit with it.
+        writer = getattr(results, "_writer", None)
+        if writer is not None and not writer.closed:
+            writer.close()
         raise
     else:
         pool.shutdown(wait=True)
