@@ -175,17 +175,11 @@ def prefetch(requests, pool_map=map) -> None:
         _CACHE[key] = png
 
 
-def prefetch_served(requests, server, jobs: int) -> list:
-    """Have a plot server (plotserver.py) draw the figures, with `jobs` processes, into the cache.
-    Returns the requests it could not be sent (a formula whose numpy function needs more than
-    numpy's own functions), for the caller to draw."""
-    return send_served(requests, server, jobs)()
-
-
 def send_served(requests, server, jobs: int):
-    """prefetch_served in two halves: this one sends the requests and returns at once; the
-    function it returns waits for the PNGs, puts them in the cache and returns what
-    prefetch_served returns."""
+    """Have a plot server (plotserver.py) draw the figures, with `jobs` processes: this sends the
+    requests and returns at once; the function it returns waits for the PNGs, puts them in the
+    cache and returns the requests it could not send (a formula whose numpy function needs more
+    than numpy's own functions), for the caller to draw."""
     todo = _undrawn(requests)
     sent = {key: (portable(args[0]),) + args[1:] for key, args in todo.items()}
     sent = {key: args for key, args in sent.items() if args[0] is not None}

@@ -35,14 +35,9 @@ class PlotServer:
         self._fds = {"requests": requests, "answers": answers}
         self.used = False
 
-    def draw(self, tasks: list, jobs: int) -> list[bytes]:
-        """PNG bytes for each figures._draw_task argument tuple (portable specs), drawn with
-        `jobs` processes."""
-        self.send(tasks, jobs)
-        return self.receive()
-
     def send(self, tasks: list, jobs: int) -> None:
-        """Ask for the plots and return while they are drawn; receive() gives them. A thread of
+        """Ask for the plots: each a figures._draw_task argument tuple (portable specs), drawn with
+        `jobs` processes. Returns while they are drawn; receive() gives them. A thread of
         this process reads them as the server sends them, one by one, so the server never waits
         on a full pipe while the build does other work."""
         import threading

@@ -279,7 +279,7 @@ def test_a_killed_build_leaves_no_plot_server(tmp_path, sig, code, when):
 
 
 def test_specs_that_cannot_travel_are_left_for_the_build_to_draw(monkeypatch):
-    """prefetch_served sends the portable specs and returns the others, in the request form the
+    """send_served sends the portable specs and returns the others, in the request form the
     build's own pool path takes; the cache then holds the served PNGs."""
     specs = [s.values[0] for s in SPECS[:3]]
     requests = [(specs[0], {}), (specs[1], {"blank": True}), (specs[2], {})]
@@ -294,7 +294,7 @@ def test_specs_that_cannot_travel_are_left_for_the_build_to_draw(monkeypatch):
 
         def receive(self):
             return [figures._draw_task(task) for task in self.tasks]
-    left = figures.prefetch_served(requests, Here(), 1)
+    left = figures.send_served(requests, Here(), 1)()
     assert [(figures.figure_name(spec), kw.get("blank")) for spec, kw in left] == [(stay, True)]
     assert figures._undrawn(requests).keys() == figures._undrawn(left).keys()
     figures.prefetch(left)

@@ -534,27 +534,40 @@ def test_templates_compiled_ahead_are_the_ones_rendered():
     assert {name for (_, name) in notebook.environment().cache.keys()} >= {"sections.j2", "gradient.j2"}
 
 
+def _worksheet_build(**options):
+    """(lesson build, options) of the example lesson for the worksheet target alone."""
+    from pathlib import Path
+
+    from generator.pipeline import Options, prepare
+    options = Options(seed=42, targets=("worksheet",), jobs=1, **options)
+    (lb,) = prepare([Path(__file__).resolve().parent.parent / "lesson_data"], options)
+    return lb, options
+
+
+def _templates_fail(monkeypatch, suffix: str, message: str) -> None:
+    """The worksheet's templates whose names end in `suffix` raise GenError(message)."""
+    from generator.errors import GenError
+    from generator.targets import worksheet
+    template = worksheet.get_template
+
+    def failing(env, folder, name):
+        if name.endswith(suffix):
+            raise GenError(message)
+        return template(env, folder, name)
+    monkeypatch.setattr(worksheet, "get_template", failing)
+
+
 def test_a_pdf_refusal_is_reported_before_an_html_template_error(monkeypatch):
     """The PDFs compile in threads while the HTML pages render; a Typst refusal still comes first,
     as when the PDFs were made before the pages."""
-    from pathlib import Path
-
     from generator.errors import GenError
-    from generator.pipeline import Options, prepare
     from generator.targets import worksheet
-    options = Options(seed=42, variants=1, targets=("worksheet",), jobs=1)
-    (lb,) = prepare([Path(__file__).resolve().parent.parent / "lesson_data"], options)
+    lb, options = _worksheet_build(variants=1)
 
     def refused(source, images, timestamp, name="document.pdf"):
         raise worksheet.PdfStandardError(f"Typst refused {name}.")
-    template = worksheet.get_template
-
-    def no_html(env, folder, name):
-        if name.endswith(".html.j2"):
-            raise GenError("no such HTML template.")
-        return template(env, folder, name)
     monkeypatch.setattr(worksheet, "compile_typst", refused)
-    monkeypatch.setattr(worksheet, "get_template", no_html)
+    _templates_fail(monkeypatch, ".html.j2", "no such HTML template.")
     with pytest.raises(worksheet.PdfStandardError, match="worksheet.pdf"):
         worksheet.render(lb, options)
     monkeypatch.setattr(worksheet, "compile_typst", lambda *a, **k: b"%PDF")
@@ -567,13 +580,10 @@ def test_worksheet_sources_prepared_while_the_plots_are_drawn_are_the_ones_rende
     same lesson build and options, and writes what it writes without them. A failure while
     preparing is left for render to raise."""
     from dataclasses import replace
-    from pathlib import Path
 
     from generator.errors import GenError
-    from generator.pipeline import Options, prepare
     from generator.targets import worksheet
-    options = Options(seed=42, variants=2, copies=2, targets=("worksheet",), jobs=1, pdf=False, write_typst=True)
-    (lb,) = prepare([Path(__file__).resolve().parent.parent / "lesson_data"], options)
+    lb, options = _worksheet_build(variants=2, copies=2, pdf=False, write_typst=True)
     plain = worksheet.render(lb, options)
     worksheet.prepare_early(lb, options)
     assert id(lb) in worksheet._PREPARED
@@ -581,13 +591,7 @@ def test_worksheet_sources_prepared_while_the_plots_are_drawn_are_the_ones_rende
     other = replace(options, seed=7)                 # prepared for other options: not used
     worksheet.prepare_early(lb, other)
     assert worksheet.render(lb, options) == plain and not worksheet._PREPARED
-    template = worksheet.get_template
-
-    def broken(env, folder, name):
-        if name.endswith(".typ.j2"):
-            raise GenError("a broken Typst template.")
-        return template(env, folder, name)
-    monkeypatch.setattr(worksheet, "get_template", broken)
+    _templates_fail(monkeypatch, ".typ.j2", "a broken Typst template.")
     worksheet.prepare_early(lb, options)
     assert not worksheet._PREPARED
     with pytest.raises(GenError, match="broken Typst template"):
