@@ -11,7 +11,7 @@ from lxml import etree
 
 from generator.families._common import BaseParams, bounds_violation
 from generator.families.descent import _bound_broken
-from generator.targets._xml import Streamed, sub, tostring
+from generator.targets._xml import Streamed, ident, numbered_idents, sub, tostring
 from generator.targets.anki import zip_bytes
 
 # Text that pretty printing must not touch: newlines inside CDATA and text, an empty element,
@@ -140,3 +140,10 @@ def test_descents_early_bound_check_says_what_bounds_violation_says():
         v = Fraction(rng.randint(-80, 80), rng.randint(1, 20))
         exact = sp.Rational(v.numerator, v.denominator)
         assert _bound_broken([v], params) == bounds_violation([exact], params), v
+
+
+def test_numbered_identifiers_are_the_identifiers_one_by_one():
+    """A Canvas item numbers its answers with numbered_idents, which hashes their common part once."""
+    for parts, prefix in ((("lesson/ex1/p1#3", "blank"), "a"), (("q", "choice"), "a"), (("",), "g"), ((7,), "s")):
+        assert numbered_idents(40, *parts, prefix=prefix) == [ident(*parts, j, prefix=prefix) for j in range(40)]
+    assert numbered_idents(0, "x") == []

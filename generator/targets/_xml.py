@@ -9,7 +9,8 @@ from lxml import etree
 
 
 def sub(parent, tag, text=None, **attrs):
-    node = etree.SubElement(parent, tag, {k.rstrip("_"): str(v) for k, v in attrs.items()})
+    node = etree.SubElement(parent, tag, {k.rstrip("_"): str(v) for k, v in attrs.items()}) if attrs \
+        else etree.SubElement(parent, tag)
     if text is not None:
         node.text = str(text)
     return node
@@ -18,6 +19,18 @@ def sub(parent, tag, text=None, **attrs):
 def ident(*parts, prefix="g") -> str:
     """A stable identifier from what identifies the thing (never from its content)."""
     return prefix + hashlib.sha256("|".join(map(str, parts)).encode("utf-8")).hexdigest()[:24]
+
+
+def numbered_idents(count: int, *parts, prefix="g") -> list[str]:
+    """[ident(*parts, j, prefix=prefix) for j in range(count)], hashing the common part once (a
+    Canvas blanks item numbers 100+ answers this way)."""
+    common = hashlib.sha256(("|".join(map(str, parts)) + "|").encode("utf-8"))
+    out = []
+    for j in range(count):
+        h = common.copy()
+        h.update(str(j).encode("ascii"))
+        out.append(prefix + h.hexdigest()[:24])
+    return out
 
 
 def tostring(root) -> bytes:

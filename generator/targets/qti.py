@@ -18,7 +18,7 @@ from lxml import etree
 
 from ..figures import render_png
 from ._content import esc, lesson_html, strip_tags
-from ._xml import Streamed, ident, points, sub, tostring
+from ._xml import Streamed, ident, numbered_idents, points, sub, tostring
 from .anki import zip_bytes
 from .lms import Essay, Statement, figure_html, figures, layout, question, quiz_parts  # noqa: F401 (figures: prefetch hook)
 
@@ -143,10 +143,10 @@ class _Writer:
             self.mattext(lid, box.name, texttype="text/plain")
             rc = sub(lid, "render_choice")
             idents = []
+            answers = accepted(box)
             # What self.mattext(sub(rc, "response_label", ident=aid), text, texttype="text/plain")
             # builds, without its per-call work: a blank has up to 36 typings, 100+ per item.
-            for j, (text, correct) in enumerate(accepted(box)):
-                aid = ident(g.slot.id, box.name, j, prefix="a")
+            for aid, (text, correct) in zip(numbered_idents(len(answers), g.slot.id, box.name, prefix="a"), answers):
                 label = etree.SubElement(rc, "response_label", {"ident": aid})
                 etree.SubElement(etree.SubElement(label, "material"), "mattext", PLAIN_TEXT).text = text
                 if correct:
@@ -174,7 +174,7 @@ class _Writer:
     def _choice(self, item, g, q, pts, kind):
         is_tf = kind == "true_false"
         choices = q.boxes[0].choices if is_tf else q.combined
-        ids = [ident(g.slot.id, "choice", i, prefix="a") for i in range(len(choices))]
+        ids = numbered_idents(len(choices), g.slot.id, "choice", prefix="a")
         self.metadata(item, "true_false_question" if is_tf else "multiple_choice_question", pts, ",".join(ids))
         pres = sub(item, "presentation")
         self.mattext(pres, q.stem if is_tf else self._text(q, "") if len(q.boxes) == 1 else
