@@ -596,3 +596,20 @@ def test_worksheet_sources_prepared_while_the_plots_are_drawn_are_the_ones_rende
     assert not worksheet._PREPARED
     with pytest.raises(GenError, match="broken Typst template"):
         worksheet.render(lb, options)
+
+
+@pytest.mark.parametrize("options", [dict(variants=1), dict(variants=3, copies=3), dict(variants=4, copies=2)])
+def test_the_plots_requested_up_front_are_the_plots_the_worksheets_embed(options):
+    """figures() finds the plots without building the sheets (their alt texts wait until the plots
+    are being drawn); it asks for exactly the plots, sizes and order the render then embeds, so
+    none is drawn twice or left to the render."""
+    from generator.targets import worksheet
+    lb, options = _worksheet_build(pdf=False, **options)
+    specs, _, panels, practice = worksheet._figure_specs(lb, options)
+    embedded = ([(spec, {}) for spec in specs.values()] + [(panel["spec"], worksheet.BLANK) for panel in panels]
+                + [(practice["spec"], worksheet.PRACTICE)])
+    requested = worksheet.figures(lb, options)
+    assert len(requested) == len(embedded) > len(panels) + 1
+    for (spec, sizes), (want, want_sizes) in zip(requested, embedded):
+        assert sizes == want_sizes and spec.keys() == want.keys()
+        assert all(spec[k] == want[k] for k in spec), (spec, want)

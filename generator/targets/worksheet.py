@@ -96,26 +96,40 @@ def explain_room(model_answer: str | None) -> float:
     return round(min(max(1.0 + words / WORDS_PER_CM, lo), hi), 1)
 
 
-def _tasks(lb, item, k, figures, owner: str) -> list[Task]:
-    """The problems of one item that version k shows: the lesson's own instance (variant 0) and
-    practice variant k. The prime marks the practice version only when both are shown."""
-    tasks = []
+def _on_sheet(lb, item, k):
+    """(spec, problem, both) for each problem of one item that version k shows: the lesson's own
+    instance (variant 0) and practice variant k; `both` when the two are shown."""
     for spec in item.problems:
         chosen = [g for g in lb.variants_of(f"{lb.lesson.id}/{item.id}/{spec.id}")
                   if g.slot.variant in (0, k)]
-        both = len(chosen) > 1
         for g in chosen:
-            p = g.problem
-            label = f"({spec.id}{'′' if both and g.slot.variant else ''})"
-            origin = ("the lesson's own" if g.slot.variant == 0
-                      else f"practice version of ({spec.id})" if both else "drawn at random for this version")
-            task = Task(label, p.prompt, answer_rich(p), p.steps, work_room(p), f"{origin} · seed {g.seed}")
-            if p.figure is not None:
-                task.figure = figure_name(p.figure)
-                figures.setdefault(task.figure, p.figure)
-                task.alt = alt_text(p.figure)
-                task.caption = f"Figure: the gradient field for {owner} {label}."
-            tasks.append(task)
+            yield spec, g, len(chosen) > 1
+
+
+def _items(lesson):
+    """The items of a version that show problems, in the order versions() sets them."""
+    for level in lesson.levels:
+        yield from (e for e in lesson.exercises if e.level == level.level)
+    yield from lesson.quiz.true_false
+    yield from lesson.quiz.coding
+
+
+def _tasks(lb, item, k, figures, owner: str) -> list[Task]:
+    """The problems of one item that version k shows (see _on_sheet). The prime marks the practice
+    version only when both are shown."""
+    tasks = []
+    for spec, g, both in _on_sheet(lb, item, k):
+        p = g.problem
+        label = f"({spec.id}{'′' if both and g.slot.variant else ''})"
+        origin = ("the lesson's own" if g.slot.variant == 0
+                  else f"practice version of ({spec.id})" if both else "drawn at random for this version")
+        task = Task(label, p.prompt, answer_rich(p), p.steps, work_room(p), f"{origin} · seed {g.seed}")
+        if p.figure is not None:
+            task.figure = figure_name(p.figure)
+            figures.setdefault(task.figure, p.figure)
+            task.alt = alt_text(p.figure)
+            task.caption = f"Figure: the gradient field for {owner} {label}."
+        tasks.append(task)
     return tasks
 
 
@@ -155,12 +169,8 @@ def visual_panels(lesson, figures):
     the student template's blank plot of the same function (contours and P only)."""
     panels = []
     project = lesson.mini_project
-    for pf in project.functions if project else ():
-        f = parse_formula(pf.function, ("x", "y"))
-        P = Pt(*[sp.Integer(c) for c in pf.point])
-        g = Vec(*[sp.diff(f, v).xreplace({X: P[0], Y: P[1]}) for v in (X, Y)])
-        arrows = [("∇f(P)", g)] if any(c != 0 for c in g) else []
-        spec = {"function": f, "variables": (X, Y), "point": P, "arrows": arrows}
+    for pf, (spec, g) in zip(project.functions if project else (), _panel_specs(lesson)):
+        f, P, arrows = spec["function"], spec["point"], spec["arrows"]
         name = figure_name(spec, prefix="notes")
         figures[name] = spec
         level = f.xreplace({X: P[0], Y: P[1]})
@@ -177,14 +187,32 @@ def visual_panels(lesson, figures):
                        "point": rich(Equals(P_SYM, P)), "image": name, "alt": alt_text(spec), "note": pf.note,
                        "computed": computed, "spec": spec,
                        "blank_image": "blank-" + name, "blank_alt": alt_text(blank_spec, blank=True)})
-    practice_spec = {"function": parse_formula("x**2 + 2*y**2", ("x", "y")), "variables": (X, Y),
-                     "point": Pt(1, 1), "arrows": []}
+    practice_spec = _practice_spec()
     practice = {"image": "notes-blank.png", "spec": practice_spec,
                 "alt": alt_text(practice_spec, blank=True),
                 "text": rich("Level curves of ", Equals(sp.Function("f")(X, Y), practice_spec["function"]),
                              ". Draw ", GRAD_F, " at five points of your choice; check that each arrow crosses "
                              "its level curve at a right angle and is longer where the curves are closer together.")}
     return panels, practice
+
+
+def _panel_specs(lesson) -> list[tuple[dict, Vec]]:
+    """(plot spec, ∇f(P)) of each mini-project function: the spec draws f's contours, P, and ∇f(P)
+    unless it is zero."""
+    specs = []
+    project = lesson.mini_project
+    for pf in project.functions if project else ():
+        f = parse_formula(pf.function, ("x", "y"))
+        P = Pt(*[sp.Integer(c) for c in pf.point])
+        g = Vec(*[sp.diff(f, v).xreplace({X: P[0], Y: P[1]}) for v in (X, Y)])
+        arrows = [("∇f(P)", g)] if any(c != 0 for c in g) else []
+        specs.append(({"function": f, "variables": (X, Y), "point": P, "arrows": arrows}, g))
+    return specs
+
+
+def _practice_spec() -> dict:
+    return {"function": parse_formula("x**2 + 2*y**2", ("x", "y")), "variables": (X, Y), "point": Pt(1, 1),
+            "arrows": []}
 
 
 def _typst_str(text: str) -> str:
@@ -291,10 +319,20 @@ PRACTICE = {"blank": True, "width": 6, "height": 6}  # the larger practice plot
 
 
 def figures(lb, options):
-    """The plots the worksheets embed, so a parallel build can draw them up front."""
-    specs, _, panels, practice = _figure_specs(lb, options)
-    return ([(spec, {}) for spec in specs.values()] + [(panel["spec"], BLANK) for panel in panels]
-            + [(practice["spec"], PRACTICE)])
+    """The plots the worksheets embed, so the build can have them drawn first: the same specs
+    _figure_specs finds, without the alt texts and the rest of the sheets (made while the plots
+    are drawn, prepare_early)."""
+    specs: dict[str, dict] = {}
+    for k in range(1, options.copies + 1):
+        for item in _items(lb.lesson):
+            for _, g, _ in _on_sheet(lb, item, k):
+                if g.problem.figure is not None:
+                    specs.setdefault(figure_name(g.problem.figure), g.problem.figure)
+    panels = [spec for spec, _ in _panel_specs(lb.lesson)]
+    for spec in panels:
+        specs[figure_name(spec, prefix="notes")] = spec
+    return ([(spec, {}) for spec in specs.values()] + [(spec, BLANK) for spec in panels]
+            + [(_practice_spec(), PRACTICE)])
 
 
 _PREPARED: dict = {}      # id(lb) → (lb, options, documents), made by prepare_early for the render to come
