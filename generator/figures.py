@@ -177,13 +177,21 @@ def prefetch(requests, pool_map=map) -> None:
 
 def send_served(requests, server, jobs: int):
     """Have a plot server (plotserver.py) draw the figures, with `jobs` processes: this sends the
-    requests and returns at once; the function it returns waits for the PNGs, puts them in the
-    cache and returns the requests it could not send (a formula whose numpy function needs more
-    than numpy's own functions), for the caller to draw."""
+    requests, each as soon as it is portable, and returns; the function it returns waits for the
+    PNGs, puts them in the cache and returns the requests it could not send (a formula whose numpy
+    function needs more than numpy's own functions), for the caller to draw."""
     todo = _undrawn(requests)
-    sent = {key: (portable(args[0]),) + args[1:] for key, args in todo.items()}
-    sent = {key: args for key, args in sent.items() if args[0] is not None}
-    server.send(list(sent.values()), jobs)
+    sent = []                   # the keys, in the order their tasks went
+
+    def tasks():
+        # One at a time: the server draws the first while this process makes the next (a
+        # lambdify and a search for the critical point, ~5 ms each).
+        for key, args in todo.items():
+            spec = portable(args[0])
+            if spec is not None:
+                sent.append(key)
+                yield (spec,) + args[1:]
+    server.send(tasks(), jobs if len(todo) > 1 else 1)
 
     def received() -> list:
         for key, png in zip(sent, server.receive()):

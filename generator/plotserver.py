@@ -5,8 +5,8 @@ idles; matplotlib and numpy cost ~0.45 s more to import, which otherwise lands i
 while both cores generate problems. So `gen build`, before it imports anything heavy, forks this
 server: it imports what drawing needs on the idle core (not SymPy: it is sent plots as plain
 numbers and the numpy source lambdify wrote, see figures.portable), then waits for one request,
-the build's list of plots, draws them (in a fork pool of its own when the build is parallel) and
-answers with the PNG bytes, the same bytes as drawn anywhere else.
+the build's plots, draws them as they arrive (in a fork pool of its own when the build is
+parallel) and answers with the PNG bytes, the same bytes as drawn anywhere else.
 
 One request, one answer, then the server exits. `running()` kills and reaps it whatever happens
 and removes its matplotlib folder; the kernel kills it (PR_SET_PDEATHSIG) if gen dies. It never
@@ -35,40 +35,47 @@ class PlotServer:
         self._fds = {"requests": requests, "answers": answers}
         self.used = False
 
-    def send(self, tasks: list, jobs: int) -> None:
+    def send(self, tasks, jobs: int) -> None:
         """Ask for the plots: each a figures._draw_task argument tuple (portable specs), drawn with
-        `jobs` processes. Returns while they are drawn; receive() gives them. A thread of
-        this process reads them as the server sends them, one by one, so the server never waits
-        on a full pipe while the build does other work."""
+        `jobs` processes. `tasks` may be a generator: each task is sent as it comes, so the server
+        starts drawing while the build makes the rest. Returns while they are drawn; receive()
+        gives them. A thread of this process reads them as the server sends them, so the
+        server never waits on a full pipe while the build does other work."""
         import threading
         if self.used:
             raise RuntimeError("the plot server answers one request")
         self.used = True
-        try:
-            _write_all(self._fds["requests"], pickle.dumps((tasks, jobs), pickle.HIGHEST_PROTOCOL))
-        except BrokenPipeError:
-            pass                        # the server died; its exit status says how, in receive()
-        finally:
-            self._close("requests")
-        self._answer = {"pngs": [], "failure": None, "error": None, "expected": len(tasks)}
+        self._answer = {"pngs": [], "failure": None, "error": None, "expected": 0, "cut": False}
         # The thread owns the answers' end of the pipe from here: stop() kills the server, and
         # the thread, at the end of the stream, closes it.
         answers = os.fdopen(self._fds.pop("answers"), "rb")
         self._reader = threading.Thread(target=self._read_answers, args=(answers,), name="gen-plot-answers",
                                         daemon=True)
         self._reader.start()
+        fd = self._fds["requests"]
+        try:
+            _write_all(fd, _record(b"J", pickle.dumps(jobs)))
+            for task in tasks:
+                _write_all(fd, _record(b"T", pickle.dumps(task, pickle.HIGHEST_PROTOCOL)))
+                self._answer["expected"] += 1
+            _write_all(fd, _record(b"D", b""))
+        except BrokenPipeError:         # the server died; its exit status says how, in receive()
+            self._answer["cut"] = True
+        finally:
+            self._close("requests")
 
     def _read_answers(self, answers) -> None:
         answer = self._answer
         try:
             with answers:
-                while len(answer["pngs"]) < answer["expected"]:
+                while True:
                     kind, payload = _read_record(answers)
                     if kind == b"P":
                         answer["pngs"].append(payload)
-                    else:
-                        answer["failure"] = pickle.loads(payload) if kind == b"E" else None
-                        break
+                        continue
+                    if kind == b"E":
+                        answer["failure"] = pickle.loads(payload)
+                    break                       # D: all drawn; nothing: the server died
         except Exception as exc:        # an unreadable answer: receive() raises it, as gen's own error
             answer["error"] = exc
 
@@ -80,7 +87,7 @@ class PlotServer:
         self.pid = None
         if self._answer["error"] is not None:
             raise self._answer["error"]
-        if len(pngs) == self._answer["expected"]:
+        if len(pngs) == self._answer["expected"] and not self._answer["cut"]:
             return pngs
         if failure is None:
             from concurrent.futures.process import BrokenProcessPool
@@ -122,15 +129,14 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-def _read_all(fd: int) -> bytes:
-    chunks = []
-    while chunk := os.read(fd, 1 << 20):
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-# An answer is records: kind (P: a PNG, E: a pickled failure), length, payload.
+# Both ways, records: kind, length, payload. The request: J (the number of drawing processes), a
+# T per task, D at its end. The answer: a P per PNG, in the tasks' order, then D, or E (a pickled
+# failure) instead.
 _HEADER = struct.Struct("<cQ")
+
+
+def _record(kind: bytes, payload: bytes) -> bytes:
+    return _HEADER.pack(kind, len(payload)) + payload
 
 
 def _read_record(stream) -> tuple[bytes, bytes]:
@@ -143,8 +149,22 @@ def _read_record(stream) -> tuple[bytes, bytes]:
 
 
 def _write_record(stream, kind: bytes, payload: bytes) -> None:
-    stream.write(_HEADER.pack(kind, len(payload)))
-    stream.write(payload)
+    stream.write(_record(kind, payload))
+
+
+def _tasks(stream):
+    """The request's tasks as they arrive; a request cut short (the build stopped) ends them."""
+    while True:
+        kind, payload = _read_record(stream)
+        if kind != b"T":
+            if kind != b"D":
+                raise _CutShort()
+            return
+        yield pickle.loads(payload)
+
+
+class _CutShort(Exception):
+    """The build stopped sending: nobody waits for the answer."""
 
 
 def _describe(status: int) -> str:
@@ -234,20 +254,22 @@ def _serve(requests: int, answers: int, parent: int, folder: str | None) -> None
                 shutil.rmtree(folder, ignore_errors=True)
             if "sympy" in sys.modules:                  # a plot server without SymPy is the point
                 raise RuntimeError("the plot server imported SymPy")
-            data = _read_all(requests)
-            os.close(requests)
-            if not data:                                # the build needed no plots after all
-                return
-            tasks, jobs = pickle.loads(data)
-            if jobs > 1 and len(tasks) > 1:
-                from .workers import worker_pool
-                with worker_pool(jobs) as pool:
-                    for png in pool.map(figures._draw_task, tasks):
-                        _write_record(out, b"P", png)
-            else:
-                for task in tasks:
-                    _write_record(out, b"P", figures._draw_task(task))
-        except BrokenPipeError:                         # the build stopped reading
+            with os.fdopen(requests, "rb") as stream:
+                kind, payload = _read_record(stream)
+                if kind != b"J":                        # the build needed no plots after all
+                    return
+                jobs = pickle.loads(payload)
+                if jobs > 1:
+                    from .workers import worker_pool
+                    with worker_pool(jobs) as pool:     # its workers fork at the first task
+                        drawn = [pool.submit(figures._draw_task, task) for task in _tasks(stream)]
+                        for png in drawn:
+                            _write_record(out, b"P", png.result())
+                else:
+                    for task in _tasks(stream):
+                        _write_record(out, b"P", figures._draw_task(task))
+            _write_record(out, b"D", b"")
+        except (BrokenPipeError, _CutShort):            # the build stopped reading, or sending
             return
         except Exception as exc:                        # sent to the build, which raises it
             _write_record(out, b"E", pickle.dumps(_failure(exc), pickle.HIGHEST_PROTOCOL))

@@ -52,8 +52,11 @@ def _gen(tmp_path, args, setup=""):
         asked = []
         send = plotserver.PlotServer.send
         def counted(self, tasks, jobs):
-            asked.extend(tasks)
-            return send(self, tasks, jobs)
+            def counting(tasks):
+                for task in tasks:
+                    asked.append(task)
+                    yield task
+            return send(self, counting(tasks), jobs)
         plotserver.PlotServer.send = counted
         atexit.register(lambda: print(f"server drew {len(asked)}"))
     """) + textwrap.dedent(setup) + "\nfrom generator.cli import main\nsys.argv = ['gen'] + sys.argv[1:]\nmain()\n"
@@ -80,7 +83,8 @@ def test_a_build_with_a_plot_server_writes_the_same_bytes(tmp_path, targets):
 
 def _early_setup(kill_server: bool) -> str:
     """Moodle refuses the lesson; the order of moodle's render and of waiting for the plots is
-    printed at exit; with kill_server, the server is killed right after it was asked. Patched once
+    printed at exit; with kill_server, the server is killed as it is asked (it draws the plots
+    while they are sent, so killed later it may have drawn them all). Patched once
     the plots are asked for: importing the target earlier would import SymPy, and a build that
     finds SymPy loaded forks no server."""
     return f"""
@@ -95,10 +99,10 @@ def _early_setup(kill_server: bool) -> str:
                 order.append("moodle")
                 raise GenError("moodle refused this lesson.", fix="none.")
             moodle.render = refused
-            out = asking(self, tasks, jobs)
-            if {kill_server}:
+            def killing(tasks):
                 os.kill(self.pid, signal.SIGKILL)
-            return out
+                yield from tasks
+            return asking(self, killing(tasks) if {kill_server} else tasks, jobs)
         def received(self):
             order.append("plots")
             return receiving(self)
@@ -252,7 +256,7 @@ def test_a_killed_build_leaves_no_plot_server(tmp_path, sig, code, when):
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         seen: set[int] = set()
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 20
 
         def ready():
             kids = children(proc.pid)
@@ -290,7 +294,7 @@ def test_specs_that_cannot_travel_are_left_for_the_build_to_draw(monkeypatch):
 
     class Here:
         def send(self, tasks, jobs):
-            self.tasks = tasks
+            self.tasks = list(tasks)
 
         def receive(self):
             return [figures._draw_task(task) for task in self.tasks]
@@ -299,3 +303,34 @@ def test_specs_that_cannot_travel_are_left_for_the_build_to_draw(monkeypatch):
     assert figures._undrawn(requests).keys() == figures._undrawn(left).keys()
     figures.prefetch(left)
     assert not figures._undrawn(requests)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_the_server_draws_while_the_plots_are_still_being_sent(jobs):
+    """The build sends each plot as soon as it is portable (a lambdify each); the server starts on
+    the first before the last is sent, and the answer is the same PNGs in the same order."""
+    code = textwrap.dedent(f"""
+        import time
+        from generator import plotserver
+        with plotserver.running(True) as server:
+            from generator import figures
+            from tests.test_figures import family_specs
+            tasks = [(figures.portable(s), False, figures.WIDTH, figures.HEIGHT, figures.DPI)
+                     for s in (p.values[0] for p in family_specs()[:4])]
+            def slowly():
+                yield tasks[0]
+                deadline = time.monotonic() + 20
+                while {jobs} == 1 and not server._answer["pngs"] and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                print("drawn before the rest was sent:", len(server._answer["pngs"]))
+                yield from tasks[1:]
+            server.send(slowly(), {jobs})
+            pngs = server.receive()
+            figures._NUMERIC.clear()
+            print("same:", pngs == [figures._draw_task(t) for t in tasks])
+    """)
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "same: True" in run.stdout
+    if jobs == 1:
+        assert "drawn before the rest was sent: 1" in run.stdout
