@@ -259,14 +259,20 @@ def _serve(requests: int, answers: int, parent: int, folder: str | None) -> None
                 if kind != b"J":                        # the build needed no plots after all
                     return
                 jobs = pickle.loads(payload)
-                if jobs > 1:
+                tasks = _tasks(stream)
+                first = next(tasks, None)
+                second = next(tasks, None) if jobs > 1 and first is not None else None
+                if second is not None:                  # a pool only for two plots or more
                     from .workers import worker_pool
                     with worker_pool(jobs) as pool:     # its workers fork at the first task
-                        drawn = [pool.submit(figures._draw_task, task) for task in _tasks(stream)]
+                        drawn = [pool.submit(figures._draw_task, task) for task in (first, second)]
+                        drawn += [pool.submit(figures._draw_task, task) for task in tasks]
                         for png in drawn:
                             _write_record(out, b"P", png.result())
-                else:
-                    for task in _tasks(stream):
+                else:                                   # drawn here, as they come
+                    for task in ([first] if first is not None else []):
+                        _write_record(out, b"P", figures._draw_task(task))
+                    for task in tasks:
                         _write_record(out, b"P", figures._draw_task(task))
             _write_record(out, b"D", b"")
         except (BrokenPipeError, _CutShort):            # the build stopped reading, or sending

@@ -144,6 +144,6 @@ def test_descents_early_bound_check_says_what_bounds_violation_says():
 
 def test_numbered_identifiers_are_the_identifiers_one_by_one():
     """A Canvas item numbers its answers with numbered_idents, which hashes their common part once."""
-    for parts, prefix in ((("lesson/ex1/p1#3", "blank"), "a"), (("q", "choice"), "a"), (("",), "g"), ((7,), "s")):
+    for parts, prefix in ((("lesson/ex1/p1#3", "blank"), "a"), (("q", "choice"), "a"), (("",), "g"), ((7,), "s"), ((), "g")):
         assert numbered_idents(40, *parts, prefix=prefix) == [ident(*parts, j, prefix=prefix) for j in range(40)]
     assert numbered_idents(0, "x") == []

@@ -605,7 +605,12 @@ def test_the_plots_requested_up_front_are_the_plots_the_worksheets_embed(options
     none is drawn twice or left to the render."""
     from generator.targets import worksheet
     lb, options = _worksheet_build(pdf=False, **options)
-    specs, _, panels, practice = worksheet._figure_specs(lb, options)
+    specs, versions, panels, practice = worksheet._figure_specs(lb, options)
+    # _items walks what versions() sets out, in its order, quiz items included
+    for v in versions:
+        shown = ([ex["item"] for level in v.levels for ex in level["exercises"]]
+                 + [group["item"] for group in v.true_false + v.coding])
+        assert list(worksheet._items(lb.lesson)) == shown and v.true_false and v.coding
     embedded = ([(spec, {}) for spec in specs.values()] + [(panel["spec"], worksheet.BLANK) for panel in panels]
                 + [(practice["spec"], worksheet.PRACTICE)])
     requested = worksheet.figures(lb, options)

@@ -24,7 +24,7 @@ def ident(*parts, prefix="g") -> str:
 def numbered_idents(count: int, *parts, prefix="g") -> list[str]:
     """[ident(*parts, j, prefix=prefix) for j in range(count)], hashing the common part once (a
     Canvas blanks item numbers 100+ answers this way)."""
-    common = hashlib.sha256(("|".join(map(str, parts)) + "|").encode("utf-8"))
+    common = hashlib.sha256(("|".join(map(str, parts)) + "|" if parts else "").encode("utf-8"))
     out = []
     for j in range(count):
         h = common.copy()
