@@ -191,7 +191,7 @@ def send_served(requests, server, jobs: int):
             if spec is not None:
                 sent.append(key)
                 yield (spec,) + args[1:]
-    server.send(tasks(), jobs if len(todo) > 1 else 1)
+    server.send(tasks(), jobs)
 
     def received() -> list:
         for key, png in zip(sent, server.receive()):

@@ -16,6 +16,7 @@ This module imports nothing heavy.
 """
 from __future__ import annotations
 
+import itertools
 import os
 import pickle
 import shutil
@@ -260,19 +261,15 @@ def _serve(requests: int, answers: int, parent: int, folder: str | None) -> None
                     return
                 jobs = pickle.loads(payload)
                 tasks = _tasks(stream)
-                first = next(tasks, None)
-                second = next(tasks, None) if jobs > 1 and first is not None else None
-                if second is not None:                  # a pool only for two plots or more
+                head = list(itertools.islice(tasks, 2 if jobs > 1 else 1))
+                if len(head) > 1:                       # a pool only for two plots or more
                     from .workers import worker_pool
                     with worker_pool(jobs) as pool:     # its workers fork at the first task
-                        drawn = [pool.submit(figures._draw_task, task) for task in (first, second)]
-                        drawn += [pool.submit(figures._draw_task, task) for task in tasks]
+                        drawn = [pool.submit(figures._draw_task, task) for task in itertools.chain(head, tasks)]
                         for png in drawn:
                             _write_record(out, b"P", png.result())
                 else:                                   # drawn here, as they come
-                    for task in ([first] if first is not None else []):
-                        _write_record(out, b"P", figures._draw_task(task))
-                    for task in tasks:
+                    for task in itertools.chain(head, tasks):
                         _write_record(out, b"P", figures._draw_task(task))
             _write_record(out, b"D", b"")
         except (BrokenPipeError, _CutShort):            # the build stopped reading, or sending

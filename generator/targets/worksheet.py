@@ -106,10 +106,16 @@ def _on_sheet(lb, item, k):
             yield spec, g, len(chosen) > 1
 
 
+def _exercises_by_level(lesson):
+    """(level, its exercises) for each level of the lesson, in the sheet's order."""
+    for level in lesson.levels:
+        yield level, [e for e in lesson.exercises if e.level == level.level]
+
+
 def _items(lesson):
     """The items of a version that show problems, in the order versions() sets them."""
-    for level in lesson.levels:
-        yield from (e for e in lesson.exercises if e.level == level.level)
+    for _, exercises in _exercises_by_level(lesson):
+        yield from exercises
     yield from lesson.quiz.true_false
     yield from lesson.quiz.coding
 
@@ -139,10 +145,9 @@ def versions(lb, options, figures) -> list[Version]:
     for k in range(1, options.copies + 1):
         code = version_code(options.seed, lesson.id, k)
         v = Version(k, code, notebook_file(k, code) if "notebook" in options.targets else None)
-        for level in lesson.levels:
+        for level, items in _exercises_by_level(lesson):
             exercises = [{"item": e, "room": explain_room(e.model_answer),
-                          "tasks": _tasks(lb, e, k, figures, f"exercise {e.id}")}
-                         for e in lesson.exercises if e.level == level.level]
+                          "tasks": _tasks(lb, e, k, figures, f"exercise {e.id}")} for e in items]
             if exercises:
                 v.levels.append({"level": level.level, "name": level.name, "exercises": exercises})
         v.true_false = [{"item": tf, "tasks": _tasks(lb, tf, k, figures, f"question {tf.id}")}
