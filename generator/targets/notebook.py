@@ -9,7 +9,7 @@ solutions between nbgrader's markers; the student edition is what nbgrader's gen
 makes of it: stubs that raise NotImplementedError, hidden tests removed.
 
 Same inputs, same bytes: cell ids are hashed from each cell's identity, nothing is executed (no
-outputs, no execution counts) and nbformat writes sorted keys.
+outputs, no execution counts) and the JSON has sorted keys.
 """
 from __future__ import annotations
 
@@ -289,13 +289,10 @@ def nbgrader_metadata(cell: Cell) -> dict | None:
 
 
 def notebook(cell_list: list[Cell], lesson, code: str, seed: int, teacher: bool) -> bytes:
-    import nbformat
-    from nbformat import v4
-    nb = v4.new_notebook()
-    nb.nbformat, nb.nbformat_minor = 4, 5
-    nb.metadata = {"kernelspec": KERNEL, "language_info": {"name": "python"},
-                   "gen": {"lesson": lesson.id, "version": code, "seed": seed,
-                           "edition": "teacher" if teacher else "student"}}
+    """The notebook as nbformat 4.5 JSON, written as nbformat's own writer writes it (sources as
+    lists of lines, sorted keys, indent 1, then a newline), without importing nbformat: its import
+    and schema compilation cost ~0.15 s a build. The tests validate every notebook with nbformat."""
+    cells = []
     for cell in cell_list:
         meta = {"nbgrader": nbgrader_metadata(cell)}
         if cell.role == "setup":      # collapsed in Jupyter; the tag hides it in nbconvert and Jupyter Book
@@ -306,14 +303,16 @@ def notebook(cell_list: list[Cell], lesson, code: str, seed: int, teacher: bool)
                 meta["editable"] = False
         source = cell.source if teacher else student_source(cell)
         cid = hashlib.sha256(f"gen-notebook|{lesson.id}|{cell.key}".encode()).hexdigest()[:16]
-        entry = {"cell_type": cell.kind, "id": cid, "metadata": meta, "source": source.strip("\n")}
+        entry = {"cell_type": cell.kind, "id": cid, "metadata": meta,
+                 "source": source.strip("\n").splitlines(True)}
         if cell.kind == "code":
             entry.update(execution_count=None, outputs=[])
-        nb.cells.append(nbformat.from_dict(entry))     # validated once, whole, by writes()
-    problems: dict = {}
-    text = nbformat.writes(nb, capture_validation_error=problems)
-    if problems:
-        raise RuntimeError(f"gen wrote an invalid notebook: {problems['ValidationError']}")
+        cells.append(entry)
+    nb = {"cells": cells, "nbformat": 4, "nbformat_minor": 5,
+          "metadata": {"kernelspec": KERNEL, "language_info": {"name": "python"},
+                       "gen": {"lesson": lesson.id, "version": code, "seed": seed,
+                               "edition": "teacher" if teacher else "student"}}}
+    text = json.dumps(nb, indent=1, sort_keys=True, separators=(",", ": "), ensure_ascii=False)
     return (text + "\n").encode("utf-8")
 
 
