@@ -5,9 +5,17 @@ import io
 import json
 import os
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
+
+# A suite started in the background of a non-interactive shell (`pytest &` in a script) inherits
+# SIGINT ignored, and every gen it starts would inherit that too: the tests that stop a build with
+# SIGINT would see it finish instead. Python's own handler here means the builds start with the
+# default again (exec resets handlers, but keeps an ignored signal ignored).
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS = ROOT / "lesson_data"
