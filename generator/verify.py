@@ -15,6 +15,7 @@ itself.
 from __future__ import annotations
 
 import cmath
+import decimal
 import math
 import random
 
@@ -179,9 +180,47 @@ def close(a, b, tol=TOL) -> bool:
 
 
 def fmt(values) -> str:
+    """Numbers for a check's detail, as mpmath.nstr(value, 12) writes them."""
     if isinstance(values, (list, tuple)):
         return "[" + ", ".join(fmt(v) for v in values) + "]"
+    if isinstance(values, float) and math.isfinite(values) and values:
+        return _twelve_digits(values)
+    if isinstance(values, mpmath.mpf) and values._mpf_[1] and values._mpf_[3] <= 53 \
+            and -1000 < values._mpf_[2] < 900:
+        return _twelve_digits(float(values))       # a float's 53 bits: float() is exact
     return mpmath.nstr(mpmath.mpf(values) if isinstance(values, float) else values, 12)
+
+
+_HALF_UP_12 = decimal.Context(prec=12, rounding=decimal.ROUND_HALF_UP, Emin=-9999, Emax=9999)
+
+
+def _twelve_digits(x: float) -> str:
+    """mpmath.nstr(mpmath.mpf(x), 12) for a finite nonzero float, in 1.4 µs instead of 3.6 (the
+    details of a problem's checks print 10 to 30 numbers).
+    For a number of at most 53 bits, nstr takes exact decimal digits and rounds them half up to 12,
+    then writes fixed point when the leading digit's exponent is in (-5, 12), else d.ddde±n, without
+    trailing zeros. Python's "%.11e" rounds the exact value too, half to even: the two differ only
+    on an exact tie, whose 13-digit form ends in 5 and which Decimal then rounds half up.
+    tests/test_verify.py compares the two on 60,000 numbers, ties and window edges included."""
+    if ("%.12e" % x).partition("e")[0][-1] == "5":     # maybe a tie
+        sign, digits, exponent = _HALF_UP_12.plus(decimal.Decimal(x)).as_tuple()
+        text = "".join(map(str, digits)).rstrip("0") or "0"
+        lead = exponent + len(digits) - 1          # the leading digit's power of ten
+        negative = bool(sign)
+    else:
+        mantissa, _, power = ("%.11e" % x).partition("e")
+        negative = mantissa[0] == "-"
+        mantissa = mantissa.lstrip("-")
+        text = (mantissa[0] + mantissa[2:]).rstrip("0") or "0"
+        lead = int(power)
+    if -5 < lead < 12:
+        if lead < 0:
+            text = "0." + "0" * (-lead - 1) + text
+        else:
+            text = text.ljust(lead + 1, "0")
+            text = text[:lead + 1] + "." + (text[lead + 1:] or "0")
+        return ("-" if negative else "") + text
+    return ("-" if negative else "") + text[0] + "." + (text[1:] or "0") + ("e+" if lead > 0 else "e") + str(lead)
 
 
 def check(name, passed, detail) -> Check:
