@@ -67,20 +67,22 @@ class GradientFamily:
         for v, c in zip(vs, grad):
             steps.append(rich(Equals(Partial(v), c)))
         steps.append(rich("Collect the partial derivatives into a vector: ", Equals(GRAD_F, grad)))
-        candidates = [
-            d(Vec(*[sloppy_diff(f, v, "chain") for v in vs]), "dropped_chain_rule",
-              "The chain rule's inner derivative is missing."),
-            d(Vec(*[sloppy_diff(f, v, "product") for v in vs]), "dropped_product_rule_term",
-              "One term of the product rule is missing."),
-            d(Vec(*reversed(grad)), "partials_swapped",
-              "The partial derivatives are in the wrong slots: the first component must be $partial(f, x)$."),
-            d(Vec(*[sloppy_diff(f, v, "power") for v in vs]), "power_rule_exponent_dropped",
-              "The exponent was not brought down when differentiating a power."),
-            d(Vec(*[-c for c in grad]), "sign_error",
-              "The signs are flipped: that is $-grad(f)$, the direction of steepest descent."),
-            d(Vec(*[sum(grad)] * len(vs)), "scalar_vs_vector",
-              "The partials were added into one number; the gradient keeps them as separate components."),
-        ]
+        # Made one at a time, as choice_part takes them: it stops at the third distinct one, and
+        # a sloppy derivative costs as much as the gradient.
+        candidates = (candidate() for candidate in (
+            lambda: d(Vec(*[sloppy_diff(f, v, "chain") for v in vs]), "dropped_chain_rule",
+                      "The chain rule's inner derivative is missing."),
+            lambda: d(Vec(*[sloppy_diff(f, v, "product") for v in vs]), "dropped_product_rule_term",
+                      "One term of the product rule is missing."),
+            lambda: d(Vec(*reversed(grad)), "partials_swapped",
+                      "The partial derivatives are in the wrong slots: the first component must be $partial(f, x)$."),
+            lambda: d(Vec(*[sloppy_diff(f, v, "power") for v in vs]), "power_rule_exponent_dropped",
+                      "The exponent was not brought down when differentiating a power."),
+            lambda: d(Vec(*[-c for c in grad]), "sign_error",
+                      "The signs are flipped: that is $-grad(f)$, the direction of steepest descent."),
+            lambda: d(Vec(*[sum(grad)] * len(vs)), "scalar_vs_vector",
+                      "The partials were added into one number; the gradient keeps them as separate components."),
+        ))
         part = choice_part("gradient", (GRAD_F,), grad, candidates, equivalence="sampled",
                            to_numbers=sampler(vs))
         return Problem(
