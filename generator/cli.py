@@ -121,8 +121,8 @@ def build(out, only, lessons, force, quiet, **content):
             files = run_build([lessons or default_lessons(announce=not quiet)], out, options, only,
                               progress.step, force=force)
     if not quiet:
-        import json
-        summary = json.loads(files["manifest.json"])["summary"]
+        from .manifest import summary_of
+        summary = summary_of(files["manifest.json"])
         click.echo(f"Built {summary['problems']} problems, {summary['checks_passed']}/{summary['checks']} "
                    f"checks passed (seed {options.seed}). Wrote:")
         for rel in sorted(files):

@@ -140,3 +140,12 @@ def build_manifest(options, lessons, problems: list[EntryText], outputs) -> byte
         if problems else "[]"
     before, after = text.split(json.dumps(placeholder))
     return (before + listed + after + "\n").encode("utf-8")
+
+
+def summary_of(manifest: bytes) -> dict:
+    """The manifest's summary, without decoding its problem list (34 MB for 10,000 problems, 0.3 s
+    of json.loads at the end of a large build): its keys are sorted, so the top-level "summary"
+    comes after that list, as the last key of that name."""
+    at = manifest.rindex(b'"summary": ') + len(b'"summary": ')
+    return json.JSONDecoder().raw_decode(manifest[at:].decode("utf-8"))[0]
+

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from generator.cli import cli
 from generator.errors import GenError, OutputError
 from generator.lesson import load_lesson
+from generator.manifest import summary_of
 from generator.pipeline import build
 
 from .conftest import LESSONS, small_options
@@ -26,6 +27,7 @@ def test_manifest_covers_every_item_and_all_checks_pass(small_build):
     with_problems = {p["exercise"] for p in manifest["problems"]}
     assert with_problems == {i.id for i in lesson.all_items() if getattr(i, "problems", ())}
     assert manifest["summary"]["checks"] == manifest["summary"]["checks_passed"] > 0
+    assert summary_of(files["manifest.json"]) == manifest["summary"]
     for p in manifest["problems"]:
         assert p["checks"] and all(c["passed"] for c in p["checks"])
         assert {"id", "lesson", "exercise", "family", "variant", "seed", "variables", "function", "point",
