@@ -207,3 +207,32 @@ def test_bounds_violation_finds_the_first_broken_bound_of_a_full_search():
             assert bounds_violation(values, params) == want
             broken += want is not None
     assert broken > 20
+
+
+def test_exact_evaluation_at_a_point_returns_what_xreplace_returns():
+    import random
+
+    import sympy as sp
+
+    from generator.families._common import Rejected, at, gradient, random_form
+    from generator.problem import X, Y, Z, Pt, Vec
+    rng = random.Random(11)
+    tried = 0
+    for i in range(400):
+        vs = (X, Y, Z)[: rng.choice((2, 3))]
+        form = rng.choice(("polynomial", "polynomial", "exp", "quotient", "log", "trig"))
+        try:
+            f = random_form(rng, vs, (-9, 9), rng.randint(1, 4), form)
+        except Rejected:
+            continue
+        point = [sp.Rational(rng.randint(-6, 6), rng.choice((1, 1, 2, 3))) for _ in vs]
+        if i % 7 == 0:
+            point[0] = sp.Integer(0)                       # poles of the quotients' 1/x terms
+        for expr in (f, gradient(f, vs), Vec(*reversed(gradient(f, vs))), f / vs[0] ** 2):
+            for where in (point, Pt(*point), [p + 1 for p in point]):
+                want = expr.xreplace(dict(zip(vs, where)))
+                assert sp.srepr(at(expr, vs, where)) == sp.srepr(want), (expr, where)
+                tried += 1
+    assert tried > 3000
+    assert at(X * Y, (X, Y), (sp.sqrt(2), 1)) == sp.sqrt(2)           # not rational: xreplace's
+    assert at(1 / X, (X, Y), (0, 1)) is sp.zoo
