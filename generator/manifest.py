@@ -77,7 +77,7 @@ class EntryText(NamedTuple):
     """A problem's manifest entry, already encoded where it was made (in a worker, for a large
     build): one string crosses to the parent instead of a tree of dicts and lists, and the
     parent's manifest costs a join."""
-    text: str                  # json.dumps(entry, indent=1, sort_keys=True), lines after the first indented
+    text: bytes                # json.dumps(entry, indent=1, sort_keys=True), lines after the first indented, UTF-8
     checks: int
     passed: int
 
@@ -87,8 +87,10 @@ ENTRY_DEPTH = 2                # manifest → "problems" list → entry
 
 def encode_entry(entry: dict) -> EntryText:
     text = json.dumps(entry, indent=1, sort_keys=True, ensure_ascii=False)
-    # JSON text has no raw newline inside a string, so each line break is the encoder's own
-    return EntryText(text.replace("\n", "\n" + " " * ENTRY_DEPTH), len(entry["checks"]),
+    # JSON text has no raw newline inside a string, so each line break is the encoder's own.
+    # Encoded here, in the worker: bytes cross to the parent without a UTF-8 decode there, and
+    # the manifest is one join of them.
+    return EntryText(text.replace("\n", "\n" + " " * ENTRY_DEPTH).encode("utf-8"), len(entry["checks"]),
                      sum(c["passed"] for c in entry["checks"]))
 
 
@@ -135,11 +137,13 @@ def build_manifest(options, lessons, problems: list[EntryText], outputs) -> byte
                     for path, data in sorted(outputs.items())],
     }
     text = json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False)
-    pad = "\n" + " " * ENTRY_DEPTH
-    listed = "[" + pad + ("," + pad).join(p.text for p in problems) + "\n" + " " * (ENTRY_DEPTH - 1) + "]" \
-        if problems else "[]"
-    before, after = text.split(json.dumps(placeholder))
-    return (before + listed + after + "\n").encode("utf-8")
+    before, after = (part.encode("utf-8") for part in text.split(json.dumps(placeholder)))
+    if not problems:
+        return b"".join((before, b"[]", after, b"\n"))
+    pad = b"\n" + b" " * ENTRY_DEPTH
+    # One join: a large build's manifest is tens of MB, each concatenation a copy of all of it.
+    return b"".join((before, b"[", pad, (b"," + pad).join(p.text for p in problems),
+                     b"\n", b" " * (ENTRY_DEPTH - 1), b"]", after, b"\n"))
 
 
 def summary_of(manifest: bytes) -> dict:
