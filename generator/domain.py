@@ -35,6 +35,7 @@ def where_unusable(f, variables, point=None, radius=None) -> str | None:
     try:
         as_float = float_function(f, variables)
         as_mp = numeric_function(f, variables)
+        as_mp.mp                            # compiled on first use: here, so its errors are caught here
     except (TypeError, ValueError) as exc:
         return f"it cannot be evaluated numerically ({exc})"
     points = [coords] if coords is not None else [list(p) for p in itertools.product(GRID, repeat=len(variables))]

@@ -89,14 +89,20 @@ def _complex_constant(e):
 
 
 class Numeric:
-    """f compiled from its own tree twice: an mpmath callable (30 digits; calling the object
-    calls it) and, on first use, a complex float64 one for complex-step derivatives."""
+    """f compiled from its own tree twice, each on first use: an mpmath callable (30 digits;
+    calling the object calls it) and a complex float64 one for complex-step derivatives. Many
+    checks need only one of them (a gradient's f only its complex steps)."""
 
     def __init__(self, f, vs):
         self.f, self.vs = f, vs
-        self.mp = _compile(f, vs, _MP_FUNCS, lambda e: mpmath.mpf(e.p) / e.q if e.is_Rational else mp(e),
-                           mpmath.fsum, mpmath.power)
-        self._complex = None
+        self._mp = self._complex = None
+
+    @property
+    def mp(self):
+        if self._mp is None:
+            self._mp = _compile(self.f, self.vs, _MP_FUNCS,
+                                lambda e: mpmath.mpf(e.p) / e.q if e.is_Rational else mp(e), mpmath.fsum, mpmath.power)
+        return self._mp
 
     def __call__(self, *args):
         return self.mp(*args)
