@@ -47,3 +47,26 @@ def test_fmt_of_other_numbers_is_nstr(value):
 
 def test_fmt_of_a_list():
     assert fmt([0.25, mpmath.mpf(1) / 3, [1e-7, 2]]) == "[0.25, 0.333333333333, [1.0e-7, 2]]"
+
+
+def test_mp_from_the_tree_agrees_with_evalf_at_40_digits():
+    import sympy as sp
+
+    from generator.verify import _mp_number, mp
+    rng = random.Random(7)
+    values = [sp.sqrt(2), -3 * sp.sqrt(5) / 7, sp.sqrt(sp.Rational(3, 11)), sp.cos(sp.pi / 6), sp.sin(5 * sp.pi / 4),
+              sp.pi / 3, sp.E ** 2, sp.exp(-sp.Rational(1, 3)), sp.log(7), 2 ** sp.Rational(1, 3), sp.sqrt(2) + sp.sqrt(3),
+              1 / (1 + sp.sqrt(5)), sp.tan(sp.Rational(2, 5)), sp.Integer(3) ** -2]
+    for _ in range(300):
+        c, k, m = sp.Rational(rng.randint(-90, 90), rng.randint(1, 40)), rng.randint(2, 300), rng.randint(2, 50)
+        values += [c * sp.sqrt(k), c / sp.sqrt(k) + sp.sqrt(m), sp.sqrt(sp.Rational(k, m)) * c, c * sp.cos(c),
+                   sp.exp(c / 10) - c, sp.log(k) * c]
+    for v in values:
+        fast = _mp_number(v)
+        assert isinstance(fast, mpmath.mpf), v
+        slow = mpmath.mpf(str(sp.N(v, 40)))
+        assert abs(fast - slow) <= mpmath.mpf("1e-27") * max(1, abs(slow)), v
+        assert mp(v) == fast
+    # what the tree cannot give as a real number still goes through evalf
+    assert mp(sp.sqrt(-4) * sp.I) == -2
+    assert mp(sp.Rational(-8, 27) ** sp.Rational(1, 3) * 0 + sp.sqrt(2)) == _mp_number(sp.sqrt(2))
