@@ -193,6 +193,33 @@ class TexPrinter(_Memo, _OrderedTerms, LatexPrinter):
     def _print_BooleanFalse(self, expr):
         return r"\text{false}"
 
+    def _print_Add(self, expr, order=None):
+        # LatexPrinter._print_Add, line for line, but for its sign test: a term's
+        # could_extract_minus_sign() builds −term to compare it with term, a fifth of TeX printing.
+        tex = ""
+        for i, term in enumerate(self._as_ordered_terms(expr, order=order)):
+            if i == 0:
+                pass
+            elif _extracts_minus(term):
+                tex += " - "
+                term = -term
+            else:
+                tex += " + "
+            term_tex = self._print(term)
+            if self._needs_add_brackets(term):
+                term_tex = r"\left(%s\right)" % term_tex
+            tex += term_tex
+        return tex
+
+
+def _extracts_minus(term) -> bool:
+    """term.could_extract_minus_sign(). For a Mul led by a rational coefficient (nonzero: SymPy
+    folds 0·x to 0, and ∞ or zoo absorbs a rational) −term differs from term, so SymPy's answer is
+    the coefficient's sign; tests/test_mathfmt.py compares the two."""
+    if term.is_Mul and term.args[0].is_Rational:
+        return term.args[0].is_negative
+    return term.could_extract_minus_sign()
+
 
 class PlainPrinter(_Memo, _OrderedTerms, StrPrinter):
     def __init__(self):

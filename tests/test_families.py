@@ -236,3 +236,59 @@ def test_exact_evaluation_at_a_point_returns_what_xreplace_returns():
     assert tried > 3000
     assert at(X * Y, (X, Y), (sp.sqrt(2), 1)) == sp.sqrt(2)           # not rational: xreplace's
     assert at(1 / X, (X, Y), (0, 1)) is sp.zoo
+
+
+def test_the_bounds_search_finds_the_first_violation_in_preorder():
+    import random
+
+    import sympy as sp
+
+    from generator.families._common import BaseParams, bounds_violation, fraction_violation
+    from generator.problem import Math, X, Y
+
+    def reference(obj, params, seen):          # the recursive search it replaced
+        if isinstance(obj, sp.Basic):
+            if obj in seen:
+                return None
+            seen.add(obj)
+            if obj.is_Rational:
+                return fraction_violation(obj.p, obj.q, params)
+            if obj.is_Pow and obj.exp == sp.S.Half and obj.base.is_Integer and obj.base > params.max_surd:
+                return f"the surd √{obj.base} exceeds max_surd {params.max_surd}"
+            items = obj.args
+        elif isinstance(obj, Math):
+            items = (obj.expr,)
+        elif isinstance(obj, (tuple, list)):
+            items = obj
+        else:
+            return None
+        for item in items:
+            broken = reference(item, params, seen)
+            if broken:
+                return broken
+        return None
+
+    rng = random.Random(4)
+    params = BaseParams(max_numerator=60, max_denominator=12, max_surd=40)
+    found = 0
+
+    def value():
+        kind = rng.random()
+        if kind < 0.4:
+            return sp.Rational(rng.randint(-90, 90), rng.randint(1, 16))
+        if kind < 0.55:
+            return sp.sqrt(rng.randint(2, 60))
+        if kind < 0.7:
+            return rng.randint(-3, 3) * X + sp.Rational(rng.randint(-70, 70), rng.randint(1, 14)) * Y ** 2
+        if kind < 0.8:
+            return Math(value())
+        if kind < 0.9:
+            return [value() for _ in range(rng.randint(0, 3))]
+        return "words"
+
+    for _ in range(3000):
+        values = [value() for _ in range(rng.randint(1, 5))]
+        want = reference(values, params, set())
+        assert bounds_violation(values, params) == want, values
+        found += want is not None
+    assert 300 < found < 2900

@@ -77,3 +77,28 @@ def test_srepr_is_sympys():
         assert srepr(expr) == sp.srepr(expr), expr
         checked += 1
     assert checked > 500
+
+
+def test_the_tex_sums_sign_test_is_sympys():
+    from sympy.printing.latex import LatexPrinter
+
+    from generator.families._common import Rejected, random_form
+    from generator.mathfmt import TexPrinter, _extracts_minus
+    rng = random.Random(13)
+    ours, checked = TexPrinter(), 0
+    for i in range(1500):
+        try:
+            expr = _random_sum(rng) if i % 2 else random_form(
+                rng, VARIABLES[: rng.choice((2, 3))], (-6, 6), 3,
+                rng.choice(("polynomial", "exp", "trig", "log", "quotient")))
+        except Rejected:
+            continue
+        extra = [sp.zoo * X, -sp.oo * Y, sp.Rational(-5, 3) * sp.sqrt(2) * X, -sp.sqrt(3) * Y, -X, sp.nan * X]
+        for expr in ([expr] + [expr + e for e in extra[i % 6: i % 6 + 1]]):
+            for term in sp.Add.make_args(expr):
+                assert _extracts_minus(term) == term.could_extract_minus_sign(), term
+            if expr.is_Add:
+                # SymPy's own _print_Add, called on our printer (so its other printing is ours)
+                assert ours._print_Add(expr) == LatexPrinter._print_Add(ours, expr), expr
+                checked += 1
+    assert checked > 1000

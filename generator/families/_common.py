@@ -327,25 +327,34 @@ def bounds_violation(values, params) -> str | None:
 def _first_violation(obj, params, seen: set) -> str | None:
     # A subtree met before (f, ∇f and P recur in every step) was searched then and broke
     # nothing, or the search would have stopped: skipping it keeps the first violation the same.
-    if isinstance(obj, sp.Basic):
-        if obj in seen:
-            return None
-        seen.add(obj)
-        if obj.is_Rational:
-            return fraction_violation(obj.p, obj.q, params)
-        if obj.is_Pow and obj.exp == sp.S.Half and obj.base.is_Integer and obj.base > params.max_surd:
-            return f"the surd √{obj.base} exceeds max_surd {params.max_surd}"
-        items = obj.args
-    elif isinstance(obj, Math):
-        items = (obj.expr,)
-    elif isinstance(obj, (tuple, list)):
-        items = obj
-    else:
-        return None
-    for item in items:
-        broken = _first_violation(item, params, seen)
-        if broken:
-            return broken
+    # Preorder with a stack of iterators (a node's children, then its siblings'): no Python call
+    # per node, which was half of the search.
+    stack = [iter((obj,))]
+    while stack:
+        for item in stack[-1]:
+            if isinstance(item, sp.Basic):
+                if item in seen:
+                    continue
+                seen.add(item)
+                if item.is_Rational:
+                    broken = fraction_violation(item.p, item.q, params)
+                    if broken:
+                        return broken
+                    continue
+                if item.is_Pow and item.exp == sp.S.Half and item.base.is_Integer and item.base > params.max_surd:
+                    return f"the surd √{item.base} exceeds max_surd {params.max_surd}"
+                children = item.args
+            elif isinstance(item, Math):
+                children = (item.expr,)
+            elif isinstance(item, (tuple, list)):
+                children = item
+            else:
+                continue
+            if children:
+                stack.append(iter(children))
+                break
+        else:
+            stack.pop()
     return None
 
 
