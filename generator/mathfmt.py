@@ -20,7 +20,6 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.mathml import MathMLPresentationPrinter
 from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.printer import Printer
-from sympy.printing.repr import ReprPrinter
 from sympy.printing.str import StrPrinter
 
 from .problem import Math, Vec
@@ -613,19 +612,7 @@ class MathMLPrinter(_OrderedTerms, MathMLPresentationPrinter):
         return el
 
 
-class _ReprPrinter(_OrderedTerms, ReprPrinter):
-    pass
-
-
 _TEX, _TYPST, _PLAIN, _TEXT = TexPrinter(), TypstPrinter(), PlainPrinter(), TextPrinter()
-_REPR = _ReprPrinter()
-
-
-def srepr(expr) -> str:
-    """sympy.srepr(expr), the same text, with the sums' terms in the order the other printers
-    already found (ordered_terms): SymPy's own finds it again by evaluating every term, a sixth of
-    checking a gradient problem, whose random check points are seeded by this text."""
-    return _REPR.doprint(expr)
 
 
 def _as_sympy(expr):

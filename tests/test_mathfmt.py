@@ -5,7 +5,7 @@ import random
 
 import sympy as sp
 
-from generator.mathfmt import _polynomial_terms, srepr
+from generator.mathfmt import _polynomial_terms
 from generator.problem import VARIABLES
 
 X, Y, Z = VARIABLES
@@ -61,22 +61,6 @@ def test_the_fast_order_is_sympys_on_every_sum_a_build_prints(small_build):
     assert len(fast) > 50
     for expr in fast:
         assert list(_polynomial_terms(expr)) == expr.as_ordered_terms(), expr
-
-
-def test_srepr_is_sympys():
-    rng = random.Random(8)
-    from generator.families._common import Rejected, random_form
-    checked = 0
-    for i in range(600):
-        try:
-            expr = _random_sum(rng) if i % 2 else random_form(
-                rng, VARIABLES[: rng.choice((2, 3))], (-4, 4), 3,
-                rng.choice(("polynomial", "exp", "trig", "log", "quotient")))
-        except Rejected:
-            continue
-        assert srepr(expr) == sp.srepr(expr), expr
-        checked += 1
-    assert checked > 500
 
 
 def test_the_tex_sums_sign_test_is_sympys():
