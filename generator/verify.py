@@ -216,6 +216,21 @@ def limit_directional(fn, point, u, precise=False):
     return mpmath.diff(lambda t: fn(*[p + t * c for p, c in zip(point, u)]), 0)
 
 
+def value_at(fn: Numeric, point):
+    """f at the point: in float64 (its complex callable, at a real point), or at 30 digits while
+    verify() re-checks a problem. A claimed derivative is compared with a complex step to 1e-10;
+    float64's rounding is a few ulps, and a failed float check is re-run at 30 digits anyway."""
+    if _PRECISE[0]:
+        return fn(*point)
+    try:
+        value = fn.complex(*[complex(float(p)) for p in point])
+    except (ArithmeticError, ValueError, TypeError) as exc:
+        raise NeedsPrecision(str(exc)) from None
+    if value.imag or not math.isfinite(value.real):       # off the real line (log of a negative)
+        raise NeedsPrecision("not a finite real number")
+    return float(value.real)                               # a constant compiles to an int
+
+
 def derivative_route() -> str:
     """How the checks now running take derivatives, for their details."""
     return "finite differences" if _PRECISE[0] else "complex step"

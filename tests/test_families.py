@@ -292,3 +292,15 @@ def test_the_bounds_search_finds_the_first_violation_in_preorder():
         assert bounds_violation(values, params) == want, values
         found += want is not None
     assert 300 < found < 2900
+
+
+@pytest.mark.parametrize("form", ["polynomial", "exp", "trig", "log", "quotient"])
+def test_gradient_checks_in_float64_pass_right_answers_and_catch_a_slip_of_1e_8(form):
+    fam, problems = draws("gradient", 12, form=form)
+    for problem in problems:
+        result = verify(problem, fam)
+        assert result.passed, [c for c in result.checks if not c.passed]
+        assert "complex step" in result.checks[0].detail        # the float route decided, not the rerun
+        grad = problem.answer
+        slipped = dataclasses.replace(problem.parts[0], answer=Vec(grad[0] + sp.Rational(1, 10 ** 8), *grad[1:]))
+        assert not verify(dataclasses.replace(problem, parts=(slipped,)), fam).passed

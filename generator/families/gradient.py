@@ -99,7 +99,7 @@ class GradientFamily:
         checks = []
         for i, pt in enumerate(pts):
             num = V.numeric_gradient(fn, pt)
-            claimed = [c(*pt) for c in claimed_fns]
+            claimed = [V.value_at(c, pt) for c in claimed_fns]
             checks.append(V.check(f"finite_differences_at_random_point_{i}",
                                   V.close(num, claimed, V.mpmath.mpf("1e-10")),
                                   f"at {V.fmt(pt)}: numeric ({V.derivative_route()}) {V.fmt(num)} vs answer {V.fmt(claimed)}"))
