@@ -221,7 +221,7 @@ def value_at(fn: Numeric, point):
     verify() re-checks a problem. A claimed derivative is compared with a complex step to 1e-10;
     float64's rounding is a few ulps, and a failed float check is re-run at 30 digits anyway."""
     if _PRECISE[0]:
-        return fn(*point)
+        return fn(*[mpmath.mpf(p) for p in point])
     try:
         value = fn.complex(*[complex(float(p)) for p in point])
     except (ArithmeticError, ValueError, TypeError) as exc:
@@ -239,6 +239,8 @@ def derivative_route() -> str:
 def close(a, b, tol=TOL) -> bool:
     if isinstance(a, (list, tuple)):
         return len(a) == len(b) and all(close(x, y, tol) for x, y in zip(a, b))
+    if type(a) is float and type(b) is float:       # two float64 routes: no mpmath conversions
+        return abs(a - b) <= float(tol) * max(1.0, abs(b))
     return abs(a - b) <= tol * max(1, abs(b))
 
 
@@ -295,9 +297,11 @@ def unit_check(u) -> Check:
     return check("unit_length", close(length, 1), f"|u| = {fmt(length)}")
 
 
-def random_points(seed_text: str, n: int, count: int, lo=-2.0, hi=2.0):
+def random_points(seed_text: str, n: int, count: int, lo=-2.0, hi=2.0) -> list[list[float]]:
+    """Points drawn from the text; floats (the complex step takes them as they are, and mpmath
+    converts them exactly where a check runs at 30 digits)."""
     rng = random.Random(seed_text)
-    return [[mpmath.mpf(rng.uniform(lo, hi)) for _ in range(n)] for _ in range(count)]
+    return [[rng.uniform(lo, hi) for _ in range(n)] for _ in range(count)]
 
 
 def gradient_at_check(problem: Problem, claimed, point, name="gradient_at_point") -> Check:
