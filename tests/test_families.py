@@ -304,3 +304,26 @@ def test_gradient_checks_in_float64_pass_right_answers_and_catch_a_slip_of_1e_8(
         grad = problem.answer
         slipped = dataclasses.replace(problem.parts[0], answer=Vec(grad[0] + sp.Rational(1, 10 ** 8), *grad[1:]))
         assert not verify(dataclasses.replace(problem, parts=(slipped,)), fam).passed
+
+
+def test_compare_refuses_early_only_what_it_would_refuse_anyway(monkeypatch):
+    import random
+
+    from generator.families import compare
+    from generator.families._common import Rejected
+    fam = compare.FAMILY
+
+    def outcomes():
+        out = []
+        for seed in range(400):
+            params = fam.Params(choices=2 + seed % 4, coefficients=(-5, 5), point_range=(-3, 3))
+            try:
+                out.append(fam.generate(random.Random(f"early/{seed}"), params).key())
+            except Rejected as exc:
+                out.append(str(exc))
+        return out
+    early = outcomes()
+    monkeypatch.setattr(compare, "_refuse_early", lambda g, dirs: None)
+    late = outcomes()
+    assert early == late
+    assert sum(isinstance(o, str) for o in early) > 50 and sum(not isinstance(o, str) for o in early) > 50
