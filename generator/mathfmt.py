@@ -194,7 +194,7 @@ class TexPrinter(_Memo, _OrderedTerms, LatexPrinter):
 
     def _print_Add(self, expr, order=None):
         # LatexPrinter._print_Add, line for line, but for its sign test: a term's
-        # could_extract_minus_sign() builds −term to compare it with term, a fifth of TeX printing.
+        # could_extract_minus_sign() builds −term to compare it with term.
         tex = ""
         for i, term in enumerate(self._as_ordered_terms(expr, order=order)):
             if i == 0:
@@ -218,6 +218,17 @@ def _extracts_minus(term) -> bool:
     if term.is_Mul and term.args[0].is_Rational:
         return term.args[0].is_negative
     return term.could_extract_minus_sign()
+
+
+def _precedence(item) -> int:
+    """precedence(item), with a Mul's sign test as in _extracts_minus (SymPy's precedence_Mul asks
+    could_extract_minus_sign(), which builds −item). tests/test_mathfmt.py compares the two."""
+    if type(item) is sp.Mul and item.args[0].is_Rational:
+        if any(hasattr(arg, "precedence") and isinstance(arg, sp.Function) and arg.precedence < PRECEDENCE["Mul"]
+               for arg in item.args):
+            return PRECEDENCE["Mul"]
+        return PRECEDENCE["Add"] if item.args[0].is_negative else PRECEDENCE["Mul"]
+    return precedence(item)
 
 
 class PlainPrinter(_Memo, _OrderedTerms, StrPrinter):
@@ -265,7 +276,7 @@ class TypstPrinter(_Memo, Printer):
         raise TypeError(f"no Typst form for {type(expr).__name__}: {expr!r}")
 
     def parenthesize(self, item, level, strict=False):
-        prec = precedence(item)
+        prec = _precedence(item)
         if prec < level or (strict and prec == level):
             return "(" + self._print(item) + ")"
         return self._print(item)
@@ -297,14 +308,14 @@ class TypstPrinter(_Memo, Printer):
         terms = ordered_terms(expr)
         out = self._print(terms[0])
         for term in terms[1:]:
-            if term.could_extract_minus_sign():
+            if _extracts_minus(term):
                 out += " - " + self.parenthesize(-term, PRECEDENCE["Add"], strict=True)
             else:
                 out += " + " + self.parenthesize(term, PRECEDENCE["Add"], strict=True)
         return out
 
     def _print_Mul(self, expr):
-        if expr.could_extract_minus_sign():
+        if _extracts_minus(expr):
             return "-" + self.parenthesize(-expr, PRECEDENCE["Mul"])
         num, den = sp.fraction(expr, exact=True)
         if den != 1:
@@ -412,7 +423,7 @@ class TextPrinter(TypstPrinter):
         return super()._print_Add(expr).replace(" - ", " \u2212 ")
 
     def _print_Mul(self, expr):
-        if expr.could_extract_minus_sign():
+        if _extracts_minus(expr):
             return "\u2212" + self.parenthesize(-expr, PRECEDENCE["Mul"])
         num, den = sp.fraction(expr, exact=True)
         if den != 1:

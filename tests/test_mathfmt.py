@@ -86,3 +86,17 @@ def test_the_tex_sums_sign_test_is_sympys():
                 assert ours._print_Add(expr) == LatexPrinter._print_Add(ours, expr), expr
                 checked += 1
     assert checked > 1000
+
+
+def test_the_fast_precedence_is_sympys():
+    from sympy.printing.precedence import precedence
+
+    from generator.mathfmt import _precedence
+    rng = random.Random(17)
+    seen = 0
+    for _ in range(2000):
+        expr = _random_sum(rng)
+        for node in sp.preorder_traversal(expr * rng.choice([1, -1, sp.Rational(-2, 3), sp.sin(X), -sp.exp(Y)])):
+            assert _precedence(node) == precedence(node), node
+            seen += node.is_Mul
+    assert seen > 3000
