@@ -203,13 +203,17 @@ def main():
         if not args.quick:
             specs = n100 // 100
             variants = -(-10_000 // specs)
-            big = [gen_build(["--variants", str(variants), *NON_PDF, *parallel], tmp, watch_memory=True)]
+            # Timed without the memory sampler, whose reads of /proc/*/smaps_rollup (~2.3 ms of CPU
+            # each, every 50 ms) take ~6 % of the two cores from the build; the peak is its own run.
+            big_args = ["--variants", str(variants), *NON_PDF, *parallel]
+            big = [gen_build(big_args, tmp) for _ in range(2)]
+            memory = gen_build(big_args, tmp, watch_memory=True)
             problems = big[0].summary["problems"]
             row(f"{problems:,} variants, non-PDF targets, 2 cores", big, "≤ 12 s", 12, fmt="{:.1f}")
-            peak = big[0].peak / 2**20
-            rows.append(("peak memory of that build (process tree PSS)", f"{peak:.0f} MiB", "", f"{big[0].load:.1f}",
+            peak = memory.peak / 2**20
+            rows.append(("peak memory of that build (process tree PSS)", f"{peak:.0f} MiB", "", f"{memory.load:.1f}",
                          "≤ 600 MiB", peak <= 600))
-            per_big = (big[0].wall - med(runs["p20"], "wall")) / (problems - n20)
+            per_big = (med(big, "wall") - med(runs["p20"], "wall")) / (problems - n20)
             rows.append(("growth: per-variant cost at 10,000 vs at 100 (2 cores)", f"{per_big / per2:.2f}×", "",
                          f"{big[0].load:.1f}", "≤ 1.2×", per_big <= 1.2 * per2))
 
