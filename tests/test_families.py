@@ -327,3 +327,17 @@ def test_compare_refuses_early_only_what_it_would_refuse_anyway(monkeypatch):
     late = outcomes()
     assert early == late
     assert sum(isinstance(o, str) for o in early) > 50 and sum(not isinstance(o, str) for o in early) > 50
+
+
+@pytest.mark.parametrize("form", ["polynomial", "exp", "trig", "log", "quotient"])
+def test_gradient_skips_only_mistakes_its_function_gives_no_occasion_for(form, monkeypatch):
+    from generator.families import gradient
+    fam, problems = draws("gradient", 40, form=form, variables=3 if form == "exp" else 2)
+    monkeypatch.setattr(gradient, "can_slip", lambda f, vs, mistake: True)
+    _, again = draws("gradient", 40, form=form, variables=3 if form == "exp" else 2)
+    assert [(p.key(), p.parts) for p in problems] == [(p.key(), p.parts) for p in again]
+    for p in problems:
+        for mistake in ("chain", "product"):
+            if not gradient.can_slip(p.function, p.variables, mistake):
+                slipped = [gradient.sloppy_diff(p.function, v, mistake) for v in p.variables]
+                assert all(sp.simplify(a - b) == 0 for a, b in zip(slipped, p.answer)), (p.function, mistake)

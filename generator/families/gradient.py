@@ -48,6 +48,25 @@ def sloppy_diff(expr, v, mistake):
     return derivative(expr, v)
 
 
+def can_slip(f, vs, mistake) -> bool:
+    """Whether sloppy_diff(f, v, mistake) can differ from ∂f/∂v for some v: 'chain' only where a
+    power's base or a function's argument is more than a bare variable (its inner derivative is
+    not 1), 'product' only where a product has two factors in the same variable. ('power' always
+    can.) tests/test_families.py draws with and without this and compares."""
+    for node in sp.preorder_traversal(f):
+        if mistake == "chain":
+            if node.is_Pow and not node.base.is_Symbol and node.base.free_symbols:
+                return True
+            if isinstance(node, sp.Function) and not all(a.is_Symbol or not a.free_symbols for a in node.args):
+                return True
+        elif mistake == "product" and node.is_Mul:
+            if any(sum(1 for a in node.args if v in a.free_symbols) >= 2 for v in vs):
+                return True
+        elif mistake not in ("chain", "product"):
+            return True
+    return False
+
+
 class GradientFamily:
     name = "gradient"
     Params = Params
@@ -68,12 +87,13 @@ class GradientFamily:
             steps.append(rich(Equals(Partial(v), c)))
         steps.append(rich("Collect the partial derivatives into a vector: ", Equals(GRAD_F, grad)))
         # Made one at a time, as choice_part takes them: it stops at the third distinct one, and
-        # a sloppy derivative costs as much as the gradient.
-        candidates = (candidate() for candidate in (
+        # a sloppy derivative costs as much as the gradient. A mistake f gives no occasion for
+        # (no chain rule in a polynomial) would only give ∇f again, which choice_part drops.
+        makers = (
             lambda: d(Vec(*[sloppy_diff(f, v, "chain") for v in vs]), "dropped_chain_rule",
-                      "The chain rule's inner derivative is missing."),
+                      "The chain rule's inner derivative is missing.") if can_slip(f, vs, "chain") else None,
             lambda: d(Vec(*[sloppy_diff(f, v, "product") for v in vs]), "dropped_product_rule_term",
-                      "One term of the product rule is missing."),
+                      "One term of the product rule is missing.") if can_slip(f, vs, "product") else None,
             lambda: d(Vec(*reversed(grad)), "partials_swapped",
                       "The partial derivatives are in the wrong slots: the first component must be $partial(f, x)$."),
             lambda: d(Vec(*[sloppy_diff(f, v, "power") for v in vs]), "power_rule_exponent_dropped",
@@ -82,7 +102,8 @@ class GradientFamily:
                       "The signs are flipped: that is $-grad(f)$, the direction of steepest descent."),
             lambda: d(Vec(*[sum(grad)] * len(vs)), "scalar_vs_vector",
                       "The partials were added into one number; the gradient keeps them as separate components."),
-        ))
+        )
+        candidates = (c for c in (make() for make in makers) if c is not None)
         part = choice_part("gradient", (GRAD_F,), grad, candidates, equivalence="sampled",
                            to_numbers=sampler(vs))
         return Problem(
