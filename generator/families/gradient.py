@@ -53,16 +53,15 @@ def can_slip(f, vs, mistake) -> bool:
     power's base or a function's argument is more than a bare variable (its inner derivative is
     not 1), 'product' only where a product has two factors in the same variable. ('power' always
     can.) tests/test_families.py draws with and without this and compares."""
+    if mistake not in ("chain", "product"):
+        return True
     for node in sp.preorder_traversal(f):
         if mistake == "chain":
             if node.is_Pow and not node.base.is_Symbol and node.base.free_symbols:
                 return True
             if isinstance(node, sp.Function) and not all(a.is_Symbol or not a.free_symbols for a in node.args):
                 return True
-        elif mistake == "product" and node.is_Mul:
-            if any(sum(1 for a in node.args if v in a.free_symbols) >= 2 for v in vs):
-                return True
-        elif mistake not in ("chain", "product"):
+        elif node.is_Mul and any(sum(1 for a in node.args if v in a.free_symbols) >= 2 for v in vs):
             return True
     return False
 
