@@ -126,7 +126,7 @@ def float_function(f, vs):
 def mp(value) -> mpmath.mpf:
     """A SymPy number at 30 digits: from its own tree where that holds only rationals, powers,
     π, e and the elementary functions (a surd like 3√2/2, an angle's cosine), else through SymPy's
-    evalf at 40 digits, which costs ten times as much."""
+    evalf at 40 digits and a decimal string (46–51 µs against 7–9 for a surd)."""
     value = sp.sympify(value)
     if value.is_Rational:
         return mpmath.mpf(value.p) / value.q
