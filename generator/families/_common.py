@@ -145,8 +145,10 @@ def at(expr, vs, point):
     """expr with the point's coordinates for the variables: expr.xreplace, the same value, by exact
     arithmetic where expr is a polynomial (or a vector of them) with rational coefficients and the
     point is rational. There SymPy's substitution rebuilds every node only for Add and Mul to fold
-    the numbers back into one Rational, which Fractions reach directly at a fifth of the cost;
-    anything else (exp, √, a pole) goes to xreplace. tests/test_families.py compares the two."""
+    the numbers back into one Rational, which Fractions reach directly (a gradient at a fresh
+    rational point: 26 µs against 152; at small integer points SymPy's cache often answers
+    xreplace as fast). Anything else (exp, √, a pole) goes to xreplace. tests/test_families.py
+    compares the two."""
     values = {}
     for v, c in zip(vs, point):
         if not getattr(c, "is_Rational", False):
