@@ -186,13 +186,20 @@ class NeedsPrecision(Exception):
 _PRECISE = [False]           # set while verify() re-runs a problem's checks at 30 digits
 
 
-def _complex_step(fn, point, direction) -> float:
-    """d/dt f(point + t·direction) at t = 0, as Im f(point + i·h·direction) / h."""
+def _complex_value(fn, point, direction=None) -> complex:
+    """f(point + i·h·direction) by its complex float64 callable (at the real point without a
+    direction); NeedsPrecision where float64 cannot evaluate it."""
+    steps = [0.0] * len(point) if direction is None else [STEP * float(c) for c in direction]
     try:
-        value = fn.complex(*[complex(float(p), STEP * float(c)) for p, c in zip(point, direction)])
-        out = value.imag / STEP
+        return fn.complex(*[complex(float(p), s) for p, s in zip(point, steps)])
     except (ArithmeticError, ValueError, TypeError) as exc:
         raise NeedsPrecision(str(exc)) from None
+
+
+def _complex_step(fn, point, direction) -> float:
+    """d/dt f(point + t·direction) at t = 0, as Im f(point + i·h·direction) / h."""
+    value = _complex_value(fn, point, direction)
+    out = value.imag / STEP
     if not math.isfinite(out) or not math.isfinite(value.real):
         raise NeedsPrecision("not finite")
     return out
@@ -222,10 +229,7 @@ def value_at(fn: Numeric, point):
     float64's rounding is a few ulps, and a failed float check is re-run at 30 digits anyway."""
     if _PRECISE[0]:
         return fn(*[mpmath.mpf(p) for p in point])
-    try:
-        value = fn.complex(*[complex(float(p)) for p in point])
-    except (ArithmeticError, ValueError, TypeError) as exc:
-        raise NeedsPrecision(str(exc)) from None
+    value = _complex_value(fn, point)
     if value.imag or not math.isfinite(value.real):       # off the real line (log of a negative)
         raise NeedsPrecision("not a finite real number")
     return float(value.real)                               # a constant compiles to an int

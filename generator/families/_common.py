@@ -156,8 +156,8 @@ def at(expr, vs, point):
         values[v] = Fraction(c.p, c.q)
     try:
         if isinstance(expr, sp.Tuple):
-            return type(expr)(*[_rational(_exact_value(e, values)) for e in expr.args])
-        return _rational(_exact_value(expr, values))
+            return type(expr)(*[sympy_rational(_exact_value(e, values)) for e in expr.args])
+        return sympy_rational(_exact_value(expr, values))
     except (_NotRational, ZeroDivisionError):
         return expr.xreplace(dict(zip(vs, point)))
 
@@ -186,7 +186,9 @@ def _exact_value(expr, values) -> Fraction:
     raise _NotRational
 
 
-def _rational(q: Fraction) -> sp.Rational:
+def sympy_rational(q: int | Fraction) -> sp.Rational:
+    """An int or a Fraction as SymPy's Integer or Rational."""
+    q = Fraction(q)
     return sp.Integer(q.numerator) if q.denominator == 1 else sp.Rational(q.numerator, q.denominator)
 
 

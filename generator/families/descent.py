@@ -13,7 +13,7 @@ from .. import verify as V
 from ..mathparse import parse_formula
 from ..problem import Equals, Problem, Pt, Vec, rich
 from ._common import (BaseParams, Rejected, at, d, f_of, fraction_violation, gradient, nonzero, number_part,
-                     random_point, say, variables, vector_part)
+                     random_point, say, sympy_rational, variables, vector_part)
 
 LEARNING_RATES = [sp.Rational(1, 10), sp.Rational(1, 4), sp.Rational(1, 2), sp.Rational(1, 5)]
 ETA = sp.Symbol("η")
@@ -86,10 +86,6 @@ def _bound_broken(numbers, params) -> str | None:
     return None
 
 
-def _exact(q):
-    return sp.Integer(q) if isinstance(q, int) else sp.Rational(q.numerator, q.denominator)
-
-
 class DescentFamily:
     name = "gradient_descent_step"
     Params = Params
@@ -134,8 +130,8 @@ class DescentFamily:
         if broken:
             raise Rejected(broken)
         f = q.expr(vs)
-        return self._finish(vs, f, q.gradient_expr(vs), x0, eta, n, [Pt(*map(_exact, p)) for p in points],
-                            [_exact(v) for v in values], params)
+        return self._finish(vs, f, q.gradient_expr(vs), x0, eta, n, [Pt(*map(sympy_rational, p)) for p in points],
+                            [sympy_rational(v) for v in values], params)
 
     def _generate(self, rng, params, fixed, vs, f) -> Problem:
         """A lesson's own f, in SymPy."""
