@@ -11,7 +11,6 @@ import functools
 import html
 import re
 from collections.abc import Iterator
-from copy import deepcopy
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -45,9 +44,58 @@ FIGURES = "gen-figures/"       # under web_resources/, the folder the course-fil
 FIGURE_LINK = "$IMS_CC_FILEBASE$/" + FIGURES
 
 
-PLAIN_TEXT = {"texttype": "text/plain"}
-_LABEL = etree.Element("response_label", {"ident": ""})       # a blank's typing, copied for each
-etree.SubElement(etree.SubElement(_LABEL, "material"), "mattext", PLAIN_TEXT)
+# The parts every item repeats, built once here and copied into each item with its texts set: a
+# 10,000-variant package has half a million elements, and lxml copies a subtree for less than the
+# first SubElement call of building it costs (a Python call, an attribute dict, a proxy each).
+def _material(texttype):
+    material = etree.Element("material")
+    sub(material, "mattext", texttype=texttype)
+    return material
+
+
+def _label(texttype):
+    """<response_label ident=…>: a blank's typing, or a choice."""
+    label = etree.Element("response_label", {"ident": ""})
+    label.append(_material(texttype))
+    return label
+
+
+def _metadata():
+    md = etree.Element("itemmetadata")
+    fields = sub(md, "qtimetadata")
+    for label in ("question_type", "points_possible", "original_answer_ids", "assessment_question_identifierref"):
+        field = sub(fields, "qtimetadatafield")
+        sub(field, "fieldlabel", label)
+        sub(field, "fieldentry")
+    return md
+
+
+def _resprocessing():
+    rp = etree.Element("resprocessing")
+    sub(sub(rp, "outcomes"), "decvar", maxvalue="100", minvalue="0", varname="SCORE", vartype="Decimal")
+    cond = sub(rp, "respcondition", continue_="Yes")
+    sub(sub(cond, "conditionvar"), "other")
+    sub(cond, "displayfeedback", feedbacktype="Response", linkrefid="general_fb")
+    return rp
+
+
+def _feedback():
+    fb = etree.Element("itemfeedback", {"ident": ""})
+    sub(fb, "flow_mat").append(_material("text/html"))
+    return fb
+
+
+def _chosen():
+    """The condition that shows a choice's feedback when it is chosen."""
+    cond = etree.Element("respcondition", {"continue": "Yes"})
+    sub(sub(cond, "conditionvar"), "varequal", respident="response1")
+    sub(cond, "displayfeedback", feedbacktype="Response", linkrefid="")
+    return cond
+
+
+_MATERIAL = {t: _material(t) for t in ("text/html", "text/plain")}
+_LABEL, _CHOICE_LABEL = _label("text/plain"), _label("text/html")
+_METADATA, _RESPROCESSING, _FEEDBACK, _CHOSEN = _metadata(), _resprocessing(), _feedback(), _chosen()
 
 
 class _Writer:
@@ -56,38 +104,37 @@ class _Writer:
         self.with_figures = options.lms_figures
         self.images: dict[str, dict] = {}
 
-    def mattext(self, parent, text, texttype="text/html", fallback=""):
-        """Material for an item. In image mode a choice's HTML may hold nothing but equation
+    def shown(self, text, fallback=""):
+        """HTML as the item shows it. In image mode a choice's HTML may hold nothing but equation
         images, and Canvas takes an answer's text by stripping tags: `fallback` keeps a hidden
         plain-text copy there, so the answer is not "No answer text provided"."""
-        material = sub(parent, "material")
-        if texttype == "text/html":
-            shown = self.math(text)
-            if fallback and shown != text:
-                shown += f'<span style="display: none" aria-hidden="true">{esc(fallback)}</span>'
-            text = shown
-        sub(material, "mattext", text, texttype=texttype)
+        shown = self.math(text)
+        if fallback and shown != text:
+            shown += f'<span style="display: none" aria-hidden="true">{esc(fallback)}</span>'
+        return shown
+
+    def mattext(self, parent, text, texttype="text/html", fallback=""):
+        """Material for an item: <material><mattext texttype=…>text</mattext></material>."""
+        material = _MATERIAL[texttype].__copy__()
+        material[0].text = self.shown(text, fallback) if texttype == "text/html" else text
+        parent.append(material)
         return material
 
     def metadata(self, item, qtype, pts, answer_ids=""):
-        md = sub(sub(item, "itemmetadata"), "qtimetadata")
-        for label, entry in (("question_type", qtype), ("points_possible", points(pts)),
-                             ("original_answer_ids", answer_ids),
-                             ("assessment_question_identifierref", item.get("ident") + "_ref")):
-            field = sub(md, "qtimetadatafield")
-            sub(field, "fieldlabel", label)
-            sub(field, "fieldentry", entry)
+        md = _METADATA.__copy__()
+        for field, entry in zip(md[0], (qtype, points(pts), answer_ids, item.get("ident") + "_ref")):
+            field[1].text = entry
+        item.append(md)
 
     def feedback(self, item, fb_ident, text):
-        fb = sub(item, "itemfeedback", ident=fb_ident)
-        self.mattext(sub(fb, "flow_mat"), text)
+        fb = _FEEDBACK.__copy__()
+        fb.set("ident", fb_ident)
+        fb[0][0][0].text = self.math(text)
+        item.append(fb)
 
     def resprocessing(self, item):
-        rp = sub(item, "resprocessing")
-        sub(sub(rp, "outcomes"), "decvar", maxvalue="100", minvalue="0", varname="SCORE", vartype="Decimal")
-        cond = sub(rp, "respcondition", continue_="Yes")
-        sub(sub(cond, "conditionvar"), "other")
-        sub(cond, "displayfeedback", feedbacktype="Response", linkrefid="general_fb")
+        rp = _RESPROCESSING.__copy__()
+        item.append(rp)
         return rp
 
     def problem_item(self, parent, g, title, pts):
@@ -151,7 +198,7 @@ class _Writer:
             # builds, copied from one built here: a blank has up to 36 typings, 100+ per item, and
             # lxml copies a subtree for less than three SubElement calls cost.
             for aid, (text, correct) in zip(numbered_idents(len(answers), g.slot.id, box.name, prefix="a"), answers):
-                label = deepcopy(_LABEL)
+                label = _LABEL.__copy__()       # lxml copies the whole subtree; copy.deepcopy only adds a detour
                 label.set("ident", aid)
                 label[0][0].text = text
                 rc.append(label)
@@ -167,7 +214,7 @@ class _Writer:
             etree.SubElement(etree.SubElement(template, "conditionvar"), "varequal", {"respident": f"response_{name}"})
             etree.SubElement(template, "setvar", {"varname": "SCORE", "action": "Add"}).text = share
             for aid in idents:
-                cond = deepcopy(template)
+                cond = template.__copy__()
                 cond[0][0].text = aid
                 rp.append(cond)
         return []
@@ -190,12 +237,16 @@ class _Writer:
                      q.stem + "<p>Choose the option that gets every part right.</p>")
         rc = sub(sub(pres, "response_lid", ident="response1", rcardinality="Single"), "render_choice")
         for aid, choice in zip(ids, choices):
-            self.mattext(sub(rc, "response_label", ident=aid), choice.html, fallback=choice.text)
+            label = _CHOICE_LABEL.__copy__()
+            label.set("ident", aid)
+            label[0][0].text = self.shown(choice.html, choice.text)
+            rc.append(label)
         rp = self.resprocessing(item)
         for aid in ids:
-            cond = sub(rp, "respcondition", continue_="Yes")
-            sub(sub(cond, "conditionvar"), "varequal", aid, respident="response1")
-            sub(cond, "displayfeedback", feedbacktype="Response", linkrefid=f"{aid}_fb")
+            cond = _CHOSEN.__copy__()
+            cond[0][0].text = aid
+            cond[1].set("linkrefid", f"{aid}_fb")
+            rp.append(cond)
         correct = ids[[c.correct for c in choices].index(True)]
         cond = sub(rp, "respcondition", continue_="No")
         sub(sub(cond, "conditionvar"), "varequal", correct, respident="response1")
