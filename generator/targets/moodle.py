@@ -22,10 +22,14 @@ ALLOWED_FRACTIONS = ("100", "90", "83.33333", "80", "75", "70", "66.66667", "60"
                      "25", "20", "16.66667", "14.28571", "12.5", "11.11111", "10", "5", "0")
 
 
+def _cdata(value):
+    return etree.CDATA(value) if "]]>" not in value and value else value
+
+
 def text(parent, tag, value, fmt="html", cdata=True):
     node = sub(parent, tag, format=fmt) if fmt else sub(parent, tag)
     t = sub(node, "text")
-    t.text = etree.CDATA(value) if cdata and "]]>" not in value and value else value
+    t.text = _cdata(value) if cdata else value
     return node
 
 
@@ -41,26 +45,56 @@ def _cat_name(name: str) -> str:
     return name.replace("/", "//")   # Moodle reads "/" as a category separator
 
 
+def _question():
+    """What base() fills in, built once: a question of thousands is a copy with its texts set (lxml
+    copies a subtree for less than the SubElement calls of building it cost)."""
+    q = etree.Element("question", {"type": ""})
+    sub(sub(q, "name"), "text")
+    text(q, "questiontext", "")
+    text(q, "generalfeedback", "")
+    for tag in ("defaultgrade", "penalty", "hidden", "idnumber"):
+        sub(q, tag)
+    return q
+
+
+def _answer(fmt, tolerance):
+    a = etree.Element("answer", {"fraction": "", "format": fmt})
+    sub(a, "text")
+    text(a, "feedback", "")
+    if tolerance:
+        sub(a, "tolerance")
+    return a
+
+
+_QUESTION = _question()
+_ANSWERS = {(fmt, tolerance): _answer(fmt, tolerance) for fmt in ("html", "moodle_auto_format")
+            for tolerance in (False, True)}
+
+
 def base(root, qtype, name, prompt, feedback, grade, idnumber):
-    q = sub(root, "question", type=qtype)
-    sub(sub(q, "name"), "text", name)
-    text(q, "questiontext", prompt)
-    text(q, "generalfeedback", feedback)
-    sub(q, "defaultgrade", f"{float(grade):g}")
-    sub(q, "penalty", "0.3333333")
-    sub(q, "hidden", "0")
-    sub(q, "idnumber", idnumber)
+    q = _QUESTION.__copy__()
+    q.set("type", qtype)
+    name_, question, general, default, penalty, hidden, number = q
+    name_[0].text = name
+    question[0].text = _cdata(prompt)
+    general[0].text = _cdata(feedback)
+    default.text = f"{float(grade):g}"
+    penalty.text = "0.3333333"
+    hidden.text = "0"
+    number.text = idnumber
+    root.append(q)
     return q
 
 
 def answer(q, fraction, value, feedback, fmt="html", tolerance=None):
     assert fraction in ALLOWED_FRACTIONS
-    a = sub(q, "answer", fraction=fraction, format=fmt)
-    t = sub(a, "text")
-    t.text = etree.CDATA(value) if fmt == "html" and "]]>" not in value else value
-    text(a, "feedback", feedback)
+    a = _ANSWERS[fmt, tolerance is not None].__copy__()
+    a.set("fraction", fraction)
+    a[0].text = etree.CDATA(value) if fmt == "html" and "]]>" not in value else value
+    a[1][0].text = _cdata(feedback)
     if tolerance is not None:
-        sub(a, "tolerance", tolerance)
+        a[2].text = tolerance
+    q.append(a)
 
 
 def problem_question(root, g, name, grade, with_figure=False):
