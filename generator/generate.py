@@ -262,14 +262,23 @@ def generate_all(slots: list[Slot], global_seed: int, jobs: int = 1, progress=No
         _FORKED = (slots, global_seed, finish)
         try:
             with worker_pool(jobs) as pool:
-                results = pool.map(_draw_and_check_slot, range(len(slots)), chunksize=chunk_size(len(slots), jobs))
+                results = pool.map(_draw_and_check_slot, arrival_order(slots),
+                                   chunksize=chunk_size(len(slots), jobs))
                 if meanwhile:
                     meanwhile()
                 return _resolve(slots, results, global_seed, progress, locate, finish=finish, pool=pool)
         finally:
             _FORKED = ()
-    tasks = ((s, global_seed, finish, False) for s in slots)
+    tasks = ((slots[i], global_seed, finish, False) for i in arrival_order(slots))
     return _resolve(slots, map(_draw_and_check, tasks), global_seed, progress, locate, finish=finish)
+
+
+def arrival_order(slots: list[Slot]) -> list[int]:
+    """The slots' indices in the order their first draws are made and reach _resolve: the lesson's
+    own fixed instances first, which claim their problems before any random variant, then the rest
+    in plan order. So _resolve can settle each slot as it arrives, redrawing a duplicate while the
+    workers still draw the slots after it."""
+    return [i for i, s in enumerate(slots) if s.variant == 0] + [i for i, s in enumerate(slots) if s.variant != 0]
 
 
 _FORKED: tuple = ()        # (slots, global seed, finish) of the generate_all whose workers are running
@@ -306,22 +315,26 @@ def _resolve(slots, results, global_seed, progress, locate=None, key=pool_key, f
     """Redraw duplicates serially, in plan order: deterministic whatever the worker count. The
     lesson's own fixed instances are claimed first, so a random variant never takes the place of
     the text's example. Every redraw is counted; a variant that finds nothing new gives up with the
-    number of distinct problems its pool holds."""
-    arrived = []
-    for result in results:
+    number of distinct problems its pool holds. `results` come in arrival_order."""
+    arriving = iter(results)
+
+    def arrive():
+        result = next(arriving)
         check_stop()
-        arrived.append(result)
         if progress:
             progress(1, None)
+        return result
+    fixed = {i: arrive() for i, slot in enumerate(slots) if slot.variant == 0}
     seen: dict[str, set] = {}
-    for slot, result in zip(slots, arrived):
-        if slot.variant == 0 and not isinstance(result, GenError):
-            seen.setdefault(key(slot), set()).add(result[0])
+    for i, result in fixed.items():
+        if not isinstance(result, GenError):
+            seen.setdefault(key(slots[i]), set()).add(result[0])
     distinct: dict[str, int] = {}
     draws: dict[str, int] = {}
     out = []
-    redrawn_later = []          # (place in out, slot index, attempt): checked by the pool, below
-    for index, (slot, result) in enumerate(zip(slots, arrived)):
+    redrawn_later = []          # (place in out, slot index, its check in the pool): collected below
+    for index, slot in enumerate(slots):
+        result = fixed.pop(index) if slot.variant == 0 else arrive()
         check_stop()
         try:
             if isinstance(result, GenError):
@@ -342,7 +355,9 @@ def _resolve(slots, results, global_seed, progress, locate=None, key=pool_key, f
                     attempt, problem = draw(slot, global_seed, attempt + 1)
                     content = problem_key(problem)
                 if redrawn and pool is not None:
-                    redrawn_later.append((len(out), index, attempt))
+                    # Queued behind the first draws still to come: the workers check it when they
+                    # are through them, and this process goes on meanwhile.
+                    redrawn_later.append((len(out), index, pool.submit(_check_redrawn, (index, attempt))))
                     g = None
                 elif redrawn:
                     seed = slot.seed(global_seed, attempt)
@@ -350,25 +365,23 @@ def _resolve(slots, results, global_seed, progress, locate=None, key=pool_key, f
                 keys.add(content)
             distinct[slot.group] = distinct.get(slot.group, 0) + 1
         except GenError as exc:
-            _check_redraws(pool, slots, redrawn_later, out, locate)    # an earlier slot's error comes first
+            _check_redraws(slots, redrawn_later, out, locate)    # an earlier slot's error comes first
             if locate is None:
                 raise
             file, prefix = locate(slot)
             raise exc.located(file=file, prefix=prefix) from None
         draws[slot.group] = draws.get(slot.group, 0) + attempt + 1
         out.append(g)
-    _check_redraws(pool, slots, redrawn_later, out, locate)
+    _check_redraws(slots, redrawn_later, out, locate)
     return out
 
 
-def _check_redraws(pool, slots, redrawn, out, locate) -> None:
-    """The redraws' checks, manifest entries and LMS items, a few milliseconds each and hundreds
-    in a 10,000-variant build: made by the workers, not one after another here. The first error,
-    in plan order, is raised."""
-    if not redrawn:
-        return
-    done = pool.map(_check_redrawn, [(index, attempt) for _, index, attempt in redrawn], chunksize=4)
-    for (place, index, _), g in zip(redrawn, done):
+def _check_redraws(slots, redrawn, out, locate) -> None:
+    """The redraws' checks, manifest entries and LMS items (a few milliseconds each, hundreds in a
+    10,000-variant build), made by the workers: put in place here, in plan order, and the first
+    error raised."""
+    for place, index, done in redrawn:
+        g = done.result()
         check_stop()
         if isinstance(g, GenError):
             if locate is None:
