@@ -93,3 +93,41 @@ def test_redrawn_duplicates_are_checked_by_the_pool_with_the_same_result(monkeyp
     parallel = generate_all(slots, 3, jobs=2, finish=finish)
     assert [(g.slot, g.seed, g.attempt, g.entry, g.question) for g in serial] == \
         [(g.slot, g.seed, g.attempt, g.entry, g.question) for g in parallel]
+
+
+def test_duplicates_are_redrawn_as_the_first_draws_arrive(monkeypatch):
+    """_resolve settles each first draw as it comes (generate.arrival_order: the lesson's fixed
+    instances first, then plan order), so a duplicate is redrawn while later first draws are still
+    being made (by the workers, in a parallel build), not after the last of them; and the problems
+    are those of the serial build."""
+    import hashlib
+
+    import generator.generate as G
+    from generator.mathfmt import plain
+    monkeypatch.setattr(G, "problem_key", lambda p: hashlib.sha256(plain(p.function).encode()).hexdigest()[:2])
+    events = []
+    draw = G.draw
+
+    def counted(slot, global_seed, start=0):
+        if start:
+            events.append("redraw")
+        return draw(slot, global_seed, start)
+    monkeypatch.setattr(G, "draw", counted)
+    slots = plan(lesson(), 6)
+    order = G.arrival_order(slots)
+    fixed = [i for i, s in enumerate(slots) if s.variant == 0]
+    assert fixed and order[:len(fixed)] == fixed
+    assert order[len(fixed):] == [i for i, s in enumerate(slots) if s.variant != 0]
+    assert fixed[-1] > order[len(fixed)]        # a fixed instance that plan order puts after random variants
+
+    def first_draws():
+        for i in order:
+            events.append("arrived")
+            yield G._draw_and_check((slots[i], 3, G.Finish(), False))
+    settled = G._resolve(slots, first_draws(), 3, None)
+    last_arrival = len(events) - 1 - events[::-1].index("arrived")
+    assert events.count("arrived") == len(slots)
+    assert "redraw" in events[:last_arrival]
+    events.clear()
+    serial = generate_all(slots, 3)
+    assert [(g.slot, g.seed, g.attempt) for g in settled] == [(g.slot, g.seed, g.attempt) for g in serial]
