@@ -255,6 +255,7 @@ def _serve(requests: int, answers: int, parent: int, folder: str | None) -> None
                 shutil.rmtree(folder, ignore_errors=True)
             if "sympy" in sys.modules:                  # a plot server without SymPy is the point
                 raise RuntimeError("the plot server imported SymPy")
+            figures.warm_drawing()                      # while the build is still making its problems
             with os.fdopen(requests, "rb") as stream:
                 kind, payload = _read_record(stream)
                 if kind != b"J":                        # the build needed no plots after all
