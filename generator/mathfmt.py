@@ -239,6 +239,27 @@ class PlainPrinter(_Memo, _OrderedTerms, StrPrinter):
     def _print_Symbol(self, expr):
         return _name(expr.name, "plain")
 
+    # StrPrinter's own two, line for line, but for precedence(), which for a Mul asks
+    # could_extract_minus_sign() and so builds −term (see _precedence).
+    def parenthesize(self, item, level, strict=False):
+        prec = _precedence(item)
+        if prec < level or (not strict and prec <= level):
+            return "(%s)" % self._print(item)
+        return self._print(item)
+
+    def _print_Add(self, expr, order=None):
+        prec = _precedence(expr)
+        out = []
+        for term in self._as_ordered_terms(expr, order=order):
+            t = self._print(term)
+            if t.startswith("-") and not term.is_Add:
+                sign, t = "-", t[1:]
+            else:
+                sign = "+"
+            out += [sign, "(%s)" % t] if _precedence(term) < prec or term.is_Add else [sign, t]
+        sign = out.pop(0)
+        return ("" if sign == "+" else sign) + " ".join(out)
+
     def _print_Vec(self, expr):
         return "⟨" + ", ".join(self._print(a) for a in expr.args) + "⟩"
 

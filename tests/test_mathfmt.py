@@ -100,3 +100,27 @@ def test_the_fast_precedence_is_sympys():
             assert _precedence(node) == precedence(node), node
             seen += node.is_Mul
     assert seen > 3000
+
+
+def test_the_plain_printers_sums_and_brackets_are_sympys():
+    from sympy.printing.str import StrPrinter
+
+    from generator.families._common import Rejected, random_form
+    from generator.mathfmt import PlainPrinter
+
+    class Stock(PlainPrinter):          # the plain printer with StrPrinter's own two
+        parenthesize = StrPrinter.parenthesize
+        _print_Add = StrPrinter._print_Add
+    rng = random.Random(19)
+    ours, stock, checked = PlainPrinter(), Stock(), 0
+    for i in range(1500):
+        try:
+            expr = _random_sum(rng) if i % 2 else random_form(
+                rng, VARIABLES[: rng.choice((2, 3))], (-6, 6), 3,
+                rng.choice(("polynomial", "exp", "trig", "log", "quotient")))
+        except Rejected:
+            continue
+        for e in (expr, sp.Rational(-2, 3) * expr, -expr, sp.sin(X) * expr, expr ** 2, 1 / expr, -X * expr):
+            assert ours.doprint(e) == stock.doprint(e), e
+            checked += e.is_Add or e.is_Mul
+    assert checked > 5000
