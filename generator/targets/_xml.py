@@ -70,9 +70,14 @@ class Streamed:
         for _ in range(depth - 1):
             holder = etree.SubElement(holder, "stand-in")
         build(holder)
-        lines = etree.tostring(top, encoding="UTF-8", pretty_print=True).split(b"\n")
-        # depth lines open the stand-ins; depth lines close them, and the text ends with a newline
-        return b"\n".join(lines[depth:-depth - 1]) + b"\n"
+        text = etree.tostring(top, encoding="UTF-8", pretty_print=True)
+        # depth lines open the stand-ins and depth lines close them (the text ends with a newline):
+        # cut at those newlines (a split into lines and a join cost ~40 % of the tostring).
+        start, end = 0, len(text) - 1
+        for _ in range(depth):
+            start = text.index(b"\n", start) + 1
+            end = text.rindex(b"\n", 0, end)
+        return text[start:end + 1]
 
     def tostring(self, root) -> bytes:
         return b"".join(self.chunks(root))
