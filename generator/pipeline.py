@@ -145,6 +145,11 @@ def prepare(paths, options: Options, only: str | None = None, progress=None) -> 
             from .figures import import_in_background
             import_in_background()
         in_background(functools.partial(_prepare_targets, options), "gen-prepare-targets")
+    if plots and all(workers(options, len(slots)) == 1 for slots in plans):
+        from .plotserver import current
+        server = current()
+        if server is not None:
+            server.warm()               # its core idles while this process makes the problems
     for lb, path, slots in zip(builds, sources, plans):
         def locate(slot, lesson=lb.lesson, path=path):
             return str(path), spec_path(lesson, slot)

@@ -36,6 +36,17 @@ class PlotServer:
         self._fds = {"requests": requests, "answers": answers}
         self.used = False
 
+    def warm(self) -> None:
+        """Have the server draw a throwaway plot before the build's (figures.warm_drawing): asked
+        by a build that makes its problems in this process only, so the server's core is idle
+        meanwhile. In a parallel build it would take that time from the workers."""
+        if self.used or "requests" not in self._fds:
+            return
+        try:
+            _write_all(self._fds["requests"], _record(b"W", b""))
+        except BrokenPipeError:         # the server died; send() and receive() say how
+            pass
+
     def send(self, tasks, jobs: int) -> None:
         """Ask for the plots: each a figures._draw_task argument tuple (portable specs), drawn with
         `jobs` processes. `tasks` may be a generator: each task is sent as it comes, so the server
@@ -130,9 +141,9 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-# Both ways, records: kind, length, payload. The request: J (the number of drawing processes), a
-# T per task, D at its end. The answer: a P per PNG, in the tasks' order, then D, or E (a pickled
-# failure) instead.
+# Both ways, records: kind, length, payload. The request: W (draw a throwaway plot first) perhaps,
+# then J (the number of drawing processes), a T per task, D at its end. The answer: a P per PNG, in
+# the tasks' order, then D, or E (a pickled failure) instead.
 _HEADER = struct.Struct("<cQ")
 
 
@@ -255,9 +266,11 @@ def _serve(requests: int, answers: int, parent: int, folder: str | None) -> None
                 shutil.rmtree(folder, ignore_errors=True)
             if "sympy" in sys.modules:                  # a plot server without SymPy is the point
                 raise RuntimeError("the plot server imported SymPy")
-            figures.warm_drawing()                      # while the build is still making its problems
             with os.fdopen(requests, "rb") as stream:
                 kind, payload = _read_record(stream)
+                if kind == b"W":                        # while the build is still making its problems
+                    figures.warm_drawing()
+                    kind, payload = _read_record(stream)
                 if kind != b"J":                        # the build needed no plots after all
                     return
                 jobs = pickle.loads(payload)

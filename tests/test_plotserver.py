@@ -334,3 +334,49 @@ def test_the_server_draws_while_the_plots_are_still_being_sent(jobs):
     assert "same: True" in run.stdout
     if jobs == 1:
         assert "drawn before the rest was sent: 1" in run.stdout
+
+
+def test_a_server_warmed_up_first_draws_the_same_pngs(tmp_path):
+    """PlotServer.warm: the server draws a throwaway plot (figures.warm_drawing) before the request,
+    and then the build's plots to the same bytes."""
+    code = textwrap.dedent(f"""
+        from generator import figures, plotserver
+        drawing = figures.warm_drawing
+        def marked():                               # inherited by the server when it forks
+            open({str(tmp_path / "warmed")!r}, "w").close()
+            drawing()
+        figures.warm_drawing = marked
+        with plotserver.running(True) as server:
+            from tests.test_figures import family_specs
+            tasks = [(figures.portable(s), False, figures.WIDTH, figures.HEIGHT, figures.DPI)
+                     for s in (p.values[0] for p in family_specs()[:3])]
+            server.warm()
+            server.send(iter(tasks), 1)
+            pngs = server.receive()
+            figures._NUMERIC.clear()
+            print("same:", pngs == [figures._draw_task(t) for t in tasks])
+    """)
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "same: True" in run.stdout
+    assert (tmp_path / "warmed").exists()
+
+
+@pytest.mark.parametrize("jobs, warmed", [("0", 1), ("2", 0)])
+def test_only_a_serial_build_has_the_server_warm_up(tmp_path, jobs, warmed):
+    """A build that makes its problems in one process (--jobs 0: too few for workers) leaves the
+    server's core idle meanwhile: it asks for the warm-up drawing there. A parallel one does not
+    (it would take that time from the workers)."""
+    setup = """
+        warm = plotserver.PlotServer.warm
+        warmed = []
+        def counted(self):
+            warmed.append(1)
+            warm(self)
+        plotserver.PlotServer.warm = counted
+        atexit.register(lambda: print(f"warmed {len(warmed)}"))
+    """
+    run = _gen(tmp_path, ["build", "--seed", "5", "--targets", "anki", "--variants", "2", "--jobs", jobs, "-q",
+                          "--out", str(tmp_path / "out")], setup)
+    assert run.returncode == 0, run.stderr
+    assert f"warmed {warmed}" in run.stdout
