@@ -335,7 +335,6 @@ def _resolve(slots, results, global_seed, progress, locate=None, key=pool_key, f
     redrawn_later = []          # (place in out, slot index, its check in the pool): collected below
     for index, slot in enumerate(slots):
         result = fixed.pop(index) if slot.variant == 0 else arrive()
-        check_stop()
         try:
             if isinstance(result, GenError):
                 raise result

@@ -240,7 +240,8 @@ class PlainPrinter(_Memo, _OrderedTerms, StrPrinter):
         return _name(expr.name, "plain")
 
     # StrPrinter's own two, line for line, but for precedence(), which for a Mul asks
-    # could_extract_minus_sign() and so builds −term (see _precedence).
+    # could_extract_minus_sign() and so builds −term. _precedence assumes an evaluated Mul, as
+    # SymPy's own constructors make (an unevaluated −2·zoo·x inside a product would differ).
     def parenthesize(self, item, level, strict=False):
         prec = _precedence(item)
         if prec < level or (not strict and prec <= level):

@@ -268,8 +268,11 @@ def _serve(requests: int, answers: int, parent: int, folder: str | None) -> None
                 raise RuntimeError("the plot server imported SymPy")
             with os.fdopen(requests, "rb") as stream:
                 kind, payload = _read_record(stream)
-                if kind == b"W":                        # while the build is still making its problems
-                    figures.warm_drawing()
+                warmed = False
+                while kind == b"W":                     # while the build is still making its problems
+                    if not warmed:
+                        figures.warm_drawing()
+                        warmed = True
                     kind, payload = _read_record(stream)
                 if kind != b"J":                        # the build needed no plots after all
                     return

@@ -380,3 +380,20 @@ def test_only_a_serial_build_has_the_server_warm_up(tmp_path, jobs, warmed):
                           "--out", str(tmp_path / "out")], setup)
     assert run.returncode == 0, run.stderr
     assert f"warmed {warmed}" in run.stdout
+
+
+def test_a_server_asked_twice_to_warm_up_still_draws():
+    code = textwrap.dedent("""
+        from generator import figures, plotserver
+        with plotserver.running(True) as server:
+            from tests.test_figures import family_specs
+            tasks = [(figures.portable(s), False, figures.WIDTH, figures.HEIGHT, figures.DPI)
+                     for s in (p.values[0] for p in family_specs()[:1])]
+            server.warm()
+            server.warm()
+            server.send(iter(tasks), 1)
+            print("drawn:", len(server.receive()))
+    """)
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "drawn: 1" in run.stdout
