@@ -24,6 +24,7 @@ import hashlib
 import io
 import math
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -31,6 +32,7 @@ import unicodedata
 from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 # line styles of the arrows at P, in order (∇f(P) comes first, solid); dashes tell them apart in grey
 STYLES = ["-", "--", "-.", ":", (0, (7, 2, 1, 2, 1, 2)), (0, (2, 1))]
@@ -89,14 +91,22 @@ def _import_quietly() -> None:
         pass
 
 
-def _matplotlib():
-    """Import what drawing needs (not pyplot: figures never open windows, and it costs ~0.4 s)."""
+def _matplotlib(private_folder: str | None = None):
+    """Import what drawing needs (not pyplot: figures never open windows, and it costs ~0.4 s).
+    `private_folder`: the MPLCONFIGDIR the build made for this process (the plot server's)."""
     from .workers import join_background
     join_background()
     if "matplotlib.figure" not in sys.modules:
-        with _private_config():
-            import matplotlib.backends.backend_agg  # noqa: F401  (builds the font cache, in the private folder)
+        with _private_config(private_folder) as folder:
+            listed = folder is not None and _list_no_fonts(folder)
+            import matplotlib.backends.backend_agg  # noqa: F401
             import matplotlib.figure  # noqa: F401
+            if listed:
+                from matplotlib import font_manager
+                manager = font_manager.fontManager
+                # Not when matplotlib scanned after all (the list was not the one written here).
+                if not manager.ttflist and getattr(manager, "_version", None) == font_manager.FontManager.__version__:
+                    add_bundled_fonts(manager)
     global _FORK_HOOK
     if not _FORK_HOOK and hasattr(os, "register_at_fork"):
         os.register_at_fork(after_in_child=_forget_fonts)
@@ -108,23 +118,61 @@ def _matplotlib():
 
 
 @contextlib.contextmanager
-def _private_config():
+def _private_config(made: str | None = None):
     """Matplotlib writes a font cache into ~/.config or ~/.cache at import; give it a temporary
-    folder instead (unless the user chose one with MPLCONFIGDIR), and remove it afterwards."""
+    folder instead (unless the user chose one with MPLCONFIGDIR), and remove it afterwards.
+    Yields the folder gen made (`made`, if the build made it already), or None for the user's."""
+    if made is not None:
+        yield made
+        return
     if os.environ.get("MPLCONFIGDIR"):
-        yield
+        yield None
         return
     folder = tempfile.mkdtemp(prefix="gen-matplotlib-")
     os.environ["MPLCONFIGDIR"] = folder
     try:
-        yield
+        yield folder
     finally:
         del os.environ["MPLCONFIGDIR"]
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def warm_up() -> None:
-    _matplotlib()
+# Matplotlib's first import in an empty config folder (gen's, every build) lists every font it can
+# find and parses each: its own 40 TrueType and 61 AFM fonts and the system's. The AFM ones alone
+# cost ~0.09 s, and a desktop's hundreds of fonts take seconds ("Matplotlib is building the font
+# cache" after 5 s). gen draws with Agg, which uses TrueType only, and only matplotlib's own
+# (DejaVu Sans and Computer Modern: a full list puts them first, so they win every tie): so the
+# folder gets an empty font list, which the import loads instead of scanning, and the bundled
+# TrueType fonts are added to it (0.005 s). tests/test_figures.py compares the two lists' choices.
+_FONT_LIST_VERSION = re.compile(r"^class FontManager\b.*?^    __version__ = '([^']+)'", re.M | re.S)
+
+
+def _list_no_fonts(folder: str) -> bool:
+    """Write the empty font list for the matplotlib about to be imported; False if its version
+    cannot be read (then the import scans, as it would anyway)."""
+    import importlib.util
+    import json
+    try:
+        spec = importlib.util.find_spec("matplotlib.font_manager")
+        version = _FONT_LIST_VERSION.search(Path(spec.origin).read_text(encoding="utf-8")).group(1)
+        empty = {"_version": version, "_FontManager__default_weight": "normal", "default_size": None,
+                 "defaultFamily": {"ttf": "DejaVu Sans", "afm": "Helvetica"}, "afmlist": [], "ttflist": [],
+                 "__class__": "FontManager"}
+        Path(folder, f"fontlist-v{version}.json").write_text(json.dumps(empty), encoding="utf-8")
+        return True
+    except (AttributeError, ImportError, OSError, TypeError):
+        return False
+
+
+def add_bundled_fonts(manager) -> None:
+    """Matplotlib's own TrueType fonts into a matplotlib FontManager."""
+    import matplotlib
+    for path in sorted(Path(matplotlib.get_data_path(), "fonts", "ttf").glob("*.ttf")):
+        manager.addfont(str(path))
+
+
+def warm_up(private_folder: str | None = None) -> None:
+    _matplotlib(private_folder)
 
 
 # Drawn and thrown away by the plot server while a serial build makes its problems (PlotServer.warm):

@@ -260,7 +260,7 @@ def _serve(requests: int, answers: int, parent: int, folder: str | None) -> None
     with os.fdopen(answers, "wb") as out:
         try:
             from . import figures
-            figures.warm_up()
+            figures.warm_up(folder)
             if folder is not None:                      # read at import only; gone as soon as it can be
                 del os.environ["MPLCONFIGDIR"]
                 shutil.rmtree(folder, ignore_errors=True)

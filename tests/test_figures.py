@@ -336,3 +336,47 @@ def test_a_plots_numpy_function_does_not_import_all_of_numpy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_the_bundled_fonts_choose_as_a_full_font_list_does():
+    """figures.add_bundled_fonts: gen's private matplotlib folder lists matplotlib's own TrueType
+    fonts only, instead of every font on the machine. For every font a drawing asks for, the choice
+    is the one a full scan (FontManager(), as matplotlib builds it) makes."""
+    from matplotlib import font_manager as fm
+    full = fm.FontManager()
+    bundled = fm.FontManager.__new__(fm.FontManager)
+    bundled.__dict__.update({k: v for k, v in full.__dict__.items() if k not in ("ttflist", "afmlist")},
+                            ttflist=[], afmlist=[])
+    figures.add_bundled_fonts(bundled)
+    assert 0 < len(bundled.ttflist) <= len(full.ttflist)
+    asked = 0
+    for family in ("sans-serif", "DejaVu Sans", "cmr10", "cmmi10", "cmsy10", "cmex10", "cmb10", "cmtt10", "cmss10",
+                   "STIXGeneral", "DejaVu Serif", "monospace", "serif"):
+        for style in ("normal", "italic", "oblique"):
+            for weight in ("normal", "bold"):
+                prop = fm.FontProperties(family=[family], style=style, weight=weight, size=8)
+                assert bundled.findfont(prop, rebuild_if_missing=False) == \
+                    full.findfont(prop, rebuild_if_missing=False), (family, style, weight)
+                asked += 1
+    assert asked == 78
+
+
+def test_the_bundled_font_list_draws_the_same_pngs(tmp_path):
+    """A build's own matplotlib folder (the bundled fonts only) and a user's MPLCONFIGDIR (which gen
+    leaves alone: matplotlib scans every font) give the same PNG bytes."""
+    code = ("import hashlib; from generator import figures; figures.warm_up()\n"   # before this file imports matplotlib
+            "from tests.test_figures import family_specs; from matplotlib import font_manager as fm\n"
+            "specs = [p.values[0] for p in family_specs()[::40]]\n"
+            "print(len(fm.fontManager.ttflist), [hashlib.sha256(figures.render_png(s)).hexdigest()[:16] for s in specs])\n")
+    import os
+    env = {k: v for k, v in os.environ.items() if k != "MPLCONFIGDIR"}
+    user = tmp_path / "user-config"
+    user.mkdir()
+    ours = subprocess.run([sys.executable, "-c", code], env={**env, "TMPDIR": str(tmp_path)}, cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    scanned = subprocess.run([sys.executable, "-c", code], env={**env, "MPLCONFIGDIR": str(user)}, cwd=ROOT,
+                             capture_output=True, text=True, timeout=300)
+    assert ours.returncode == 0 and scanned.returncode == 0, ours.stderr + scanned.stderr
+    assert list(user.glob("fontlist-v*.json"))            # matplotlib did scan there
+    assert ours.stdout.split(" ", 1)[1] == scanned.stdout.split(" ", 1)[1]
+    assert ours.stdout.split(" ", 1)[0] == "40" != scanned.stdout.split(" ", 1)[0]
