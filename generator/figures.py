@@ -144,23 +144,35 @@ def _private_config(made: str | None = None):
 # (DejaVu Sans and Computer Modern: a full list puts them first, so they win every tie): so the
 # folder gets an empty font list, which the import loads instead of scanning, and the bundled
 # TrueType fonts are added to it (0.005 s). tests/test_figures.py compares the two lists' choices.
-_FONT_LIST_VERSION = re.compile(r"^class FontManager\b.*?^    __version__ = '([^']+)'", re.M | re.S)
+# font_manager.py's FontManager: (the version of its cached list, the body of its __init__)
+_FONT_MANAGER = re.compile(r"^class FontManager\b.*?^    __version__ = '([^']+)'"
+                           r".*?^    def __init__\(self.*?$(.*?)^    def ", re.M | re.S)
 
 
-def _list_no_fonts(folder: str) -> bool:
-    """Write the empty font list for the matplotlib about to be imported; False if its version
-    cannot be read (then the import scans, as it would anyway)."""
-    import importlib.util
+def _list_no_fonts(folder: str, source: str | None = None) -> bool:
+    """Write the empty font list for the matplotlib about to be imported (its font_manager.py is
+    `source`, read here if not given). False, and nothing written, if its version cannot be read
+    or its FontManager sets other attributes than this list gives (a matplotlib this was not made
+    for): then the import scans, as it would anyway."""
     import json
+    empty = {"_version": None, "_FontManager__default_weight": "normal", "default_size": None,
+             "defaultFamily": {"ttf": "DejaVu Sans", "afm": "Helvetica"}, "afmlist": [], "ttflist": []}
     try:
-        spec = importlib.util.find_spec("matplotlib.font_manager")
-        version = _FONT_LIST_VERSION.search(Path(spec.origin).read_text(encoding="utf-8")).group(1)
-        empty = {"_version": version, "_FontManager__default_weight": "normal", "default_size": None,
-                 "defaultFamily": {"ttf": "DejaVu Sans", "afm": "Helvetica"}, "afmlist": [], "ttflist": [],
-                 "__class__": "FontManager"}
-        Path(folder, f"fontlist-v{version}.json").write_text(json.dumps(empty), encoding="utf-8")
+        if source is None:
+            import importlib.util
+            source = Path(importlib.util.find_spec("matplotlib.font_manager").origin).read_text(encoding="utf-8")
+        found = _FONT_MANAGER.search(source)
+        if found is None:
+            return False
+        version, init = found.groups()
+        names = {("_FontManager" + n if n.startswith("__") else n) for n in re.findall(r"self\.(\w+)\s*=", init)}
+        if names != set(empty):
+            return False
+        empty["_version"] = version
+        Path(folder, f"fontlist-v{version}.json").write_text(json.dumps({**empty, "__class__": "FontManager"}),
+                                                             encoding="utf-8")
         return True
-    except (AttributeError, ImportError, OSError, TypeError):
+    except (ImportError, OSError, TypeError, AttributeError):
         return False
 
 

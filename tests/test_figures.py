@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 import struct
 import subprocess
 import sys
@@ -384,3 +385,20 @@ def test_the_bundled_font_list_draws_the_same_pngs(tmp_path):
     from pathlib import Path as FilePath
     own = len(list(FilePath(matplotlib.get_data_path(), "fonts", "ttf").glob("*.ttf")))
     assert int(ours.stdout.split(" ", 1)[0]) == own <= int(scanned.stdout.split(" ", 1)[0])
+
+
+def test_the_empty_font_list_is_written_only_for_a_font_manager_it_fits(tmp_path):
+    """For a matplotlib whose FontManager sets other attributes (a later release) or keeps its
+    version otherwise, nothing is written and the import scans as it always did."""
+    import importlib.util
+    from pathlib import Path as FilePath
+    source = FilePath(importlib.util.find_spec("matplotlib.font_manager").origin).read_text(encoding="utf-8")
+    assert figures._list_no_fonts(str(tmp_path), source)               # the installed matplotlib
+    assert [p.name for p in tmp_path.iterdir()] == [f"fontlist-v{figures._FONT_MANAGER.search(source).group(1)}.json"]
+    other = tmp_path / "other"
+    other.mkdir()
+    more = source.replace("        self.ttflist = []\n", "        self.ttflist = []\n        self.fallbacks = []\n", 1)
+    assert more != source and not figures._list_no_fonts(str(other), more)
+    number = re.sub(r"(?m)^    __version__ = '[^']+'", "    __version__ = 390", source, count=1)
+    assert number != source and not figures._list_no_fonts(str(other), number)
+    assert not list(other.iterdir())
