@@ -86,12 +86,31 @@ def _listed(folder: Path, marker: Marker) -> dict[str, str] | None:
     """path → sha256 of the outputs in the folder's manifest, if it is the manifest the marker names."""
     path = folder / "manifest.json"
     try:
-        if not stat.S_ISREG(os.lstat(path).st_mode) or _sha256(path) != marker.manifest_sha256:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
             return None
-        outputs = json.loads(path.read_bytes())["outputs"]
-        return {o["path"]: o["sha256"] for o in outputs}
+        data = path.read_bytes()
+        if hashlib.sha256(data).hexdigest() != marker.manifest_sha256:
+            return None
+        return {o["path"]: o["sha256"] for o in outputs_of(data)}
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+_OUTPUTS_KEY = b'\n "outputs": '
+
+
+def outputs_of(manifest: bytes) -> list:
+    """The "outputs" list of a manifest, without decoding its problem list (34 MB for 10,000
+    problems, 0.25 s of json.loads, and a build into an existing --out reads it twice). gen writes
+    it with json.dumps(indent=1): the top-level keys are the only lines indented by one space, and
+    the list's closing bracket the first such line after its key. Any other layout is decoded whole."""
+    start = manifest.find(_OUTPUTS_KEY)
+    if start < 0:
+        return json.loads(manifest)["outputs"]
+    start += len(_OUTPUTS_KEY)
+    end = manifest.find(b"\n ]", start)
+    part = manifest[start:end + 3] if end >= 0 else manifest[start:]
+    return json.JSONDecoder().raw_decode(part.decode("utf-8"))[0]
 
 
 def unproven(folder: Path, *, hashes: bool) -> list[str] | None:

@@ -66,6 +66,21 @@ def test_manifest_lists_every_output_with_its_hash(small_build):
         assert hashlib.sha256((out / path).read_bytes()).hexdigest() == digest
 
 
+def test_the_outputs_are_read_from_a_manifest_as_json_reads_them(small_build):
+    """output.outputs_of finds the top-level list without decoding the problems, not an "outputs"
+    key nested deeper; a manifest in another layout (compact, other indents) is decoded whole."""
+    from generator.output import outputs_of
+    out, files, manifest = small_build
+    data = files["manifest.json"]
+    assert outputs_of(data) == manifest["outputs"] and len(manifest["outputs"]) > 3
+    nested = dict(manifest, problems=manifest["problems"][:2],
+                  lessons=[{"outputs": [{"path": "not these"}], **manifest["lessons"][0]}])   # sorted before it
+    for other in (json.dumps(nested, indent=1, sort_keys=True).encode(), json.dumps(nested).encode(),
+                  json.dumps(nested, indent=2).encode(),
+                  json.dumps(dict(nested, outputs=[]), indent=1, sort_keys=True).encode()):
+        assert outputs_of(other) == json.loads(other)["outputs"]
+
+
 def test_same_seed_gives_identical_bytes(tmp_path, small_build):
     _, files, _ = small_build
     again = build([LESSONS], tmp_path / "again", small_options())
