@@ -24,6 +24,19 @@ def _random_sum(rng: random.Random):
     return sp.Add(*terms)
 
 
+def _sums_and_forms(rng: random.Random, count: int):
+    """(i, expression) for i < count: random sums at odd i, the families' random forms at even i
+    (skipping the rejected)."""
+    from generator.families._common import Rejected, random_form
+    for i in range(count):
+        try:
+            yield i, _random_sum(rng) if i % 2 else random_form(
+                rng, VARIABLES[: rng.choice((2, 3))], (-6, 6), 3,
+                rng.choice(("polynomial", "exp", "trig", "log", "quotient")))
+        except Rejected:
+            continue
+
+
 def test_the_fast_order_is_sympys_on_random_sums():
     rng = random.Random(5)
     checked = 0
@@ -66,17 +79,9 @@ def test_the_fast_order_is_sympys_on_every_sum_a_build_prints(small_build):
 def test_the_tex_sums_sign_test_is_sympys():
     from sympy.printing.latex import LatexPrinter
 
-    from generator.families._common import Rejected, random_form
     from generator.mathfmt import TexPrinter, _extracts_minus
-    rng = random.Random(13)
     ours, checked = TexPrinter(), 0
-    for i in range(1500):
-        try:
-            expr = _random_sum(rng) if i % 2 else random_form(
-                rng, VARIABLES[: rng.choice((2, 3))], (-6, 6), 3,
-                rng.choice(("polynomial", "exp", "trig", "log", "quotient")))
-        except Rejected:
-            continue
+    for i, expr in _sums_and_forms(random.Random(13), 1500):
         extra = [sp.zoo * X, -sp.oo * Y, sp.Rational(-5, 3) * sp.sqrt(2) * X, -sp.sqrt(3) * Y, -X, sp.nan * X]
         for expr in ([expr] + [expr + e for e in extra[i % 6: i % 6 + 1]]):
             for term in sp.Add.make_args(expr):
@@ -105,21 +110,13 @@ def test_the_fast_precedence_is_sympys():
 def test_the_plain_printers_sums_and_brackets_are_sympys():
     from sympy.printing.str import StrPrinter
 
-    from generator.families._common import Rejected, random_form
     from generator.mathfmt import PlainPrinter
 
     class Stock(PlainPrinter):          # the plain printer with StrPrinter's own two
         parenthesize = StrPrinter.parenthesize
         _print_Add = StrPrinter._print_Add
-    rng = random.Random(19)
     ours, stock, checked = PlainPrinter(), Stock(), 0
-    for i in range(1500):
-        try:
-            expr = _random_sum(rng) if i % 2 else random_form(
-                rng, VARIABLES[: rng.choice((2, 3))], (-6, 6), 3,
-                rng.choice(("polynomial", "exp", "trig", "log", "quotient")))
-        except Rejected:
-            continue
+    for _, expr in _sums_and_forms(random.Random(19), 1500):
         for e in (expr, sp.Rational(-2, 3) * expr, -expr, sp.sin(X) * expr, expr ** 2, 1 / expr, -X * expr):
             assert ours.doprint(e) == stock.doprint(e), e
             checked += e.is_Add or e.is_Mul

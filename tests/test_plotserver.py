@@ -322,60 +322,61 @@ def test_specs_that_cannot_travel_are_left_for_the_build_to_draw(monkeypatch):
     assert not figures._undrawn(requests)
 
 
+def _served(count: int, body: str, before: str = "") -> str:
+    """`body` in a fresh interpreter (no SymPy loaded, so a server forks), inside `with
+    plotserver.running(True) as server:` and given `tasks`, the portable plots of the first
+    `count` family specs; after `before`. Its stdout."""
+    code = (textwrap.dedent(before) + "\nfrom generator import figures, plotserver\n"
+            "with plotserver.running(True) as server:\n"
+            "    from tests.test_figures import family_specs\n"
+            "    tasks = [(figures.portable(s), False, figures.WIDTH, figures.HEIGHT, figures.DPI)\n"
+            f"             for s in (p.values[0] for p in family_specs()[:{count}])]\n"
+            + textwrap.indent(textwrap.dedent(body), "    "))
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    return run.stdout
+
+
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_the_server_draws_while_the_plots_are_still_being_sent(jobs):
     """The build sends each plot as soon as it is portable (a lambdify each); the server starts on
     the first before the last is sent, and the answer is the same PNGs in the same order."""
-    code = textwrap.dedent(f"""
-        import time
-        from generator import plotserver
-        with plotserver.running(True) as server:
-            from generator import figures
-            from tests.test_figures import family_specs
-            tasks = [(figures.portable(s), False, figures.WIDTH, figures.HEIGHT, figures.DPI)
-                     for s in (p.values[0] for p in family_specs()[:4])]
-            def slowly():
-                yield tasks[0]
-                deadline = time.monotonic() + 20
-                while {jobs} == 1 and not server._answer["pngs"] and time.monotonic() < deadline:
-                    time.sleep(0.01)
-                print("drawn before the rest was sent:", len(server._answer["pngs"]))
-                yield from tasks[1:]
-            server.send(slowly(), {jobs})
-            pngs = server.receive()
-            figures._NUMERIC.clear()
-            print("same:", pngs == [figures._draw_task(t) for t in tasks])
-    """)
-    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stderr
-    assert "same: True" in run.stdout
+    out = _served(4, f"""
+        def slowly():
+            yield tasks[0]
+            deadline = time.monotonic() + 20
+            while {jobs} == 1 and not server._answer["pngs"] and time.monotonic() < deadline:
+                time.sleep(0.01)
+            print("drawn before the rest was sent:", len(server._answer["pngs"]))
+            yield from tasks[1:]
+        server.send(slowly(), {jobs})
+        pngs = server.receive()
+        figures._NUMERIC.clear()
+        print("same:", pngs == [figures._draw_task(t) for t in tasks])
+    """, before="import time")
+    assert "same: True" in out
     if jobs == 1:
-        assert "drawn before the rest was sent: 1" in run.stdout
+        assert "drawn before the rest was sent: 1" in out
 
 
 def test_a_server_warmed_up_first_draws_the_same_pngs(tmp_path):
     """PlotServer.warm: the server draws a throwaway plot (figures.warm_drawing) before the request,
     and then the build's plots to the same bytes."""
-    code = textwrap.dedent(f"""
-        from generator import figures, plotserver
+    out = _served(3, """
+        server.warm()
+        server.send(iter(tasks), 1)
+        pngs = server.receive()
+        figures._NUMERIC.clear()
+        print("same:", pngs == [figures._draw_task(t) for t in tasks])
+    """, before=f"""
+        from generator import figures
         drawing = figures.warm_drawing
         def marked():                               # inherited by the server when it forks
             open({str(tmp_path / "warmed")!r}, "w").close()
             drawing()
         figures.warm_drawing = marked
-        with plotserver.running(True) as server:
-            from tests.test_figures import family_specs
-            tasks = [(figures.portable(s), False, figures.WIDTH, figures.HEIGHT, figures.DPI)
-                     for s in (p.values[0] for p in family_specs()[:3])]
-            server.warm()
-            server.send(iter(tasks), 1)
-            pngs = server.receive()
-            figures._NUMERIC.clear()
-            print("same:", pngs == [figures._draw_task(t) for t in tasks])
     """)
-    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stderr
-    assert "same: True" in run.stdout
+    assert "same: True" in out
     assert (tmp_path / "warmed").exists()
 
 
@@ -400,17 +401,10 @@ def test_only_a_serial_build_has_the_server_warm_up(tmp_path, jobs, warmed):
 
 
 def test_a_server_asked_twice_to_warm_up_still_draws():
-    code = textwrap.dedent("""
-        from generator import figures, plotserver
-        with plotserver.running(True) as server:
-            from tests.test_figures import family_specs
-            tasks = [(figures.portable(s), False, figures.WIDTH, figures.HEIGHT, figures.DPI)
-                     for s in (p.values[0] for p in family_specs()[:1])]
-            server.warm()
-            server.warm()
-            server.send(iter(tasks), 1)
-            print("drawn:", len(server.receive()))
+    out = _served(1, """
+        server.warm()
+        server.warm()
+        server.send(iter(tasks), 1)
+        print("drawn:", len(server.receive()))
     """)
-    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stderr
-    assert "drawn: 1" in run.stdout
+    assert "drawn: 1" in out
