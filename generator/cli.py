@@ -111,11 +111,13 @@ def build(out, only, lessons, force, quiet, **content):
       gen build --seed 7 --variants 60 --copies 30 --out build-class
     """
     from . import plotserver
+    from .workers import few_collections, imports_uncollected
     # Forked before anything heavy is imported (make_options imports the pipeline): plotserver.py.
     plots = bool({"anki", "worksheet"} & set(target_names(content["targets"]))) or content["lms_figures"]
-    with plotserver.running(plots and content["jobs"] != 1):
-        options = make_options(**content)
-        from .pipeline import build as run_build
+    with few_collections(), plotserver.running(plots and content["jobs"] != 1):
+        with imports_uncollected():
+            options = make_options(**content)
+            from .pipeline import build as run_build
         show = not quiet and sys.stderr.isatty()
         with _Progress(show) as progress:
             files = run_build([lessons or default_lessons(announce=not quiet)], out, options, only,

@@ -4,10 +4,8 @@ Everything is gathered and verified in memory before anything touches the output
 """
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
-import gc
 import hashlib
 import multiprocessing
 import os
@@ -19,7 +17,7 @@ from .errors import GenError
 from .generate import Finish, Generated, generate_all, spec_path
 from .lesson import Lesson, discover, load_lesson, read_source
 from .plan import plan
-from .workers import check_stop, worker_pool
+from .workers import check_stop, few_collections, worker_pool
 
 DEFAULT_TARGETS = ("anki", "qti", "moodle", "worksheet", "notebook")
 
@@ -269,24 +267,10 @@ def render_all(builds: list[LessonBuild], options: Options) -> tuple[dict[str, b
     return files, entries
 
 
-@contextlib.contextmanager
-def _few_collections():
-    """A build allocates millions of small objects and frees few: SymPy trees, strings, entries
-    that live to the end. With Python's default thresholds the cyclic collector runs every 700
-    allocations and rescans everything that lived (5–8 % of a build, more the larger it is).
-    Collect rarely during the build; nothing here depends on prompt collection of cycles."""
-    before = gc.get_threshold()
-    gc.set_threshold(50_000, 20, 100)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
-
-
 def assemble(paths, options: Options, only: str | None = None, progress=None) -> dict[str, bytes]:
     """Everything a build does except writing: load, plan, generate, verify, render every target
     and the manifest. `gen validate` runs exactly this, so validate ok means build ok."""
-    with _few_collections():
+    with few_collections():
         return _assemble(paths, options, only, progress)
 
 

@@ -78,6 +78,44 @@ def join_background() -> None:
 
 
 @contextmanager
+def few_collections():
+    """A build allocates millions of small objects and frees few: modules as it imports them,
+    SymPy trees, strings, entries that live to the end. With Python's default thresholds the
+    cyclic collector runs every 700 allocations and rescans everything that lived (5–8 % of a
+    build, more the larger it is). Collect rarely while this lasts;
+    nothing in gen depends on prompt collection of cycles."""
+    import gc
+    before = gc.get_threshold()
+    gc.set_threshold(50_000, 20, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
+@contextmanager
+def imports_uncollected():
+    """gen's imports (~0.3 s of SymPy, pydantic and the rest) with no cyclic collection, their
+    objects then frozen (gc.freeze): they all live to the end, so a collection could only scan
+    them, and even one every 50,000 allocations scans each once (~0.02 s a build). Merely
+    disabling the collector would leave them all young, for the first collection after.
+    Nothing happens where they are imported already (a second build in one process, the tests):
+    freezing there would keep whatever garbage awaits collection for good."""
+    import gc
+    if "generator.pipeline" in sys.modules:
+        yield
+        return
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
+
+@contextmanager
 def worker_pool(jobs: int):
     """A fork pool of `jobs` workers (a ProcessPoolExecutor: unlike multiprocessing.Pool it
     reports a worker killed from outside, e.g. by the out-of-memory killer, instead of waiting
