@@ -113,23 +113,37 @@ def derivative(expr, v):
     derivative of an Add, a Mul (its Leibniz rule), a Pow and a one-argument function (its own
     fdiff), applied in the same way so the result is structurally identical. Anything else goes
     to sp.diff. tests/test_derivative.py compares the two over random formulas."""
-    if v not in expr.free_symbols:
-        return sp.S.Zero
+    return _derivative(expr, v) if _depends(expr, v) else sp.S.Zero
+
+
+def _depends(expr, v) -> bool:
+    return expr == v if expr.is_Atom else v in expr.free_symbols
+
+
+def _derivative(expr, v):
+    """derivative() of an expr that depends on v. Each node's free symbols are found once, by
+    its parent (free_symbols is not cached: it walks the subtree)."""
     if expr == v:
         return sp.S.One
     if expr.is_Add:
-        return sp.Add(*[derivative(a, v) for a in expr.args])
+        return sp.Add(*[_derivative(a, v) for a in expr.args if _depends(a, v)])
     if expr.is_Mul:
+        # Mul._eval_derivative: a term of the Leibniz rule only for a factor whose derivative is
+        # not zero (a factor without v has none, and its term is not built).
         args = expr.args
-        return sp.Add(*[sp.Mul(*[derivative(a, v) if j == i else a for j, a in enumerate(args)])
-                        for i in range(len(args))])
+        return sp.Add(*[sp.Mul(*args[:i], _derivative(a, v), *args[i + 1:])
+                        for i, a in enumerate(args) if _depends(a, v)])
     if expr.is_Pow:
         base, exp = expr.args
-        if v in exp.free_symbols:
+        if _depends(exp, v):
             return sp.diff(expr, v)
-        return expr * (derivative(base, v) * exp / base)       # Pow._eval_derivative with d(exp) = 0
+        if base == v and exp.is_Integer:
+            # v**n · (n / v), as below, is n·v**(n − 1): built directly, without the product that
+            # merges v**n with 1/v.
+            return sp.Mul(exp, v ** (exp - 1))
+        return expr * (_derivative(base, v) * exp / base)      # Pow._eval_derivative with d(exp) = 0
     if isinstance(expr, _ELEMENTARY) and len(expr.args) == 1:
-        inner = derivative(expr.args[0], v)
+        inner = _derivative(expr.args[0], v)
         return sp.S.Zero if inner.is_zero else sp.Add(expr.fdiff(1) * inner)
     return sp.diff(expr, v)
 
