@@ -203,9 +203,22 @@ def warm_drawing() -> None:
 def figure_name(spec, prefix="fig") -> str:
     if "portable" in spec:
         return spec["name"] if prefix == "fig" else prefix + spec["name"][3:]
-    import sympy as sp
-    key = sp.srepr((spec["function"], spec.get("point"), tuple((a, sp.Tuple(*v)) for a, v in spec.get("arrows", ()))))
-    return f"{prefix}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.png"
+    # Asked for the same spec ~5 times a build (each target, the cache, the alt text), and its
+    # srepr costs ~0.2 ms. Remembered by identity: the memo holds the spec, so no other object
+    # can have its id while its name is there. A spec is never changed once a family made it.
+    known = _NAMES.get(id(spec))
+    if known is None:
+        import sympy as sp
+        key = sp.srepr((spec["function"], spec.get("point"),
+                        tuple((a, sp.Tuple(*v)) for a, v in spec.get("arrows", ()))))
+        known = _NAMES[id(spec)] = (spec, hashlib.sha256(key.encode()).hexdigest()[:16])
+        if len(_NAMES) > NAMES_KEPT:
+            _NAMES.popitem(last=False)
+    return f"{prefix}-{known[1]}.png"
+
+
+_NAMES: OrderedDict[int, tuple[dict, str]] = OrderedDict()
+NAMES_KEPT = 1024
 
 
 def alt_text(spec, *, blank=False) -> str:

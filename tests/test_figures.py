@@ -402,3 +402,22 @@ def test_the_empty_font_list_is_written_only_for_a_font_manager_it_fits(tmp_path
     number = re.sub(r"(?m)^    __version__ = '[^']+'", "    __version__ = 390", source, count=1)
     assert number != source and not figures._list_no_fonts(str(other), number)
     assert not list(other.iterdir())
+
+
+def test_a_figure_is_named_by_its_content_whatever_spec_object_holds_it():
+    """figure_name remembers a spec's name by identity (its srepr is the cost); an equal spec in
+    another object, or a new spec where an old one's id was, gets the name of its own content."""
+    def spec(c):
+        return {"function": X**2 + c * Y, "variables": (X, Y), "point": Pt(1, 2), "arrows": [("∇f(P)", Vec(2, c))]}
+
+    def fresh(s):
+        key = sp.srepr((s["function"], s.get("point"), tuple((a, sp.Tuple(*v)) for a, v in s.get("arrows", ()))))
+        return f"fig-{hashlib.sha256(key.encode()).hexdigest()[:16]}.png"
+    first = spec(3)
+    assert figures.figure_name(first) == figures.figure_name(spec(3)) == fresh(first)
+    assert figures.figure_name(first, "notes") == "notes" + fresh(first)[3:]
+    for c in range(4, 4 + figures.NAMES_KEPT + 10):       # ids are reused as specs come and go
+        s = spec(c)
+        assert figures.figure_name(s) == fresh(s)
+    assert len(figures._NAMES) <= figures.NAMES_KEPT
+    assert figures.figure_name(first) == fresh(first)

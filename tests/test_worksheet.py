@@ -583,10 +583,14 @@ def test_worksheet_sources_prepared_while_the_plots_are_drawn_are_the_ones_rende
 
     from generator.errors import GenError
     from generator.targets import worksheet
+    from generator import mathfmt
     lb, options = _worksheet_build(variants=2, copies=2, pdf=False, write_typst=True)
     plain = worksheet.render(lb, options)
+    mathfmt.render.cache_clear()
+    mathfmt.mathml.cache_clear()
     worksheet.prepare_early(lb, options)
     assert id(lb) in worksheet._PREPARED
+    assert mathfmt.mathml.cache_info().currsize > 50      # without PDFs, the pages' MathML is made early
     assert worksheet.render(lb, options) == plain and id(lb) not in worksheet._PREPARED
     other = replace(options, seed=7)                 # prepared for other options: not used
     worksheet.prepare_early(lb, other)

@@ -13,6 +13,7 @@ go in the key only too: a student's sheet names its version by code.
 from __future__ import annotations
 
 import base64
+import collections
 import hashlib
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -354,6 +355,12 @@ def prepare_early(lb, options) -> None:
         documents = _documents(lb, options)
         for source in documents[-1].values():
             printable_in_pdf(source)
+        if not options.pdf:
+            # Without PDFs the HTML pages come last, after the plots: rendered once here with
+            # empty images and dropped, they leave every formula's MathML in mathfmt's memo, and
+            # render()'s pass costs ~5 ms instead of ~60. (With PDFs that pass overlaps their
+            # compilation anyway.)
+            _html_pages(documents[3], documents[4], collections.defaultdict(str))
     except Exception:
         return
     _PREPARED[id(lb)] = (lb, options, documents)
@@ -387,6 +394,13 @@ def _documents(lb, options):
     return figures, panels, practice, ctx, titles, sources
 
 
+def _html_pages(ctx, titles, images) -> dict[str, bytes]:
+    html = environment("html")
+    return {f"{name}.html": get_template(html, "worksheet", f"{name}.html.j2").render(
+        {**ctx, "images": images, "doc_title": titles[name]}).encode("utf-8")
+        for name in ("worksheet", "answer-key")}
+
+
 def render(lb, options) -> dict[str, bytes]:
     figures, panels, practice, ctx, titles, sources = _documents(lb, options)
     images = {name: render_png(spec) for name, spec in sorted(figures.items())}
@@ -401,11 +415,8 @@ def render(lb, options) -> dict[str, bytes]:
                 for name, source in sources.items()} if options.pdf else {}
         pages: dict | Exception = {}
         try:
-            html = environment("html")
-            data_uri = {n: "data:image/png;base64," + base64.b64encode(b).decode() for n, b in images.items()}
-            pages = {f"{name}.html": get_template(html, "worksheet", f"{name}.html.j2").render(
-                {**ctx, "images": data_uri, "doc_title": titles[name]}).encode("utf-8")
-                for name in ("worksheet", "answer-key")}
+            pages = _html_pages(ctx, titles, {n: "data:image/png;base64," + base64.b64encode(b).decode()
+                                              for n, b in images.items()})
         except Exception as exc:        # reported after the PDFs' own refusals, as when they came first
             pages = exc
         for name, source in sources.items():
