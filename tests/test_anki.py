@@ -268,3 +268,27 @@ def test_a_deck_from_older_templates_updates_in_place(tmp_path, lesson_copy, mon
     assert not result.log.new and not result.log.conflicting
     assert len(stale) == before - len(result.log.updated) > 0
     assert all("practice version" in s for s in stale_sources), stale_sources
+
+
+def test_the_collection_is_the_file_sqlite_writes_with_its_default_durability():
+    """write_apkg turns off the scratch database's fsyncs and keeps its journal in memory; the
+    collection's bytes are those of a database written with sqlite's defaults."""
+    import io
+    import itertools
+
+    import genanki
+
+    from generator.targets.anki import models, write_apkg
+    deck = genanki.Deck(2059400110, "Test")
+    for i in range(40):
+        deck.add_note(genanki.Note(models()[0], [f"q{i}", "a", "s", "m", "", "source", ""], guid=f"g{i}"))
+    package = genanki.Package([deck])
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "collection.anki2"
+        conn = sqlite3.connect(path)
+        package.write_to_db(conn.cursor(), 1_700_000_000, itertools.count(1_700_000_000_000))
+        conn.commit()
+        conn.close()
+        default = path.read_bytes()
+    with zipfile.ZipFile(io.BytesIO(write_apkg(package, {}, 1_700_000_000))) as zf:
+        assert zf.read("collection.anki2") == default
