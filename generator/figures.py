@@ -344,15 +344,61 @@ def _axis_names(variables) -> tuple[str, str]:
 
 def portable(spec) -> dict | None:
     """The spec as plain numbers and text (no SymPy objects), which a process without SymPy draws
-    to the same bytes: the point and arrows as floats, the numpy function as lambdify wrote it,
-    the critical point already found. None if the function cannot travel so."""
-    num, critical = numeric(spec)
-    source = num.portable()
+    to the same bytes: the point and arrows as floats, the numpy function as lambdify writes it.
+    The process that draws it finds the critical point itself, with the same function and code as
+    this one's `numeric`, so this one need not import numpy first. None if the function cannot
+    travel so."""
+    source = numpy_source(spec)
     if source is None:
         return None
-    return {"portable": source, "critical": critical, "name": figure_name(spec),
+    return {"portable": source, "name": figure_name(spec),
             "point": tuple(float(c) for c in spec["point"]), "variables": _axis_names(spec["variables"]),
             "arrows": tuple((label, tuple(float(c) for c in v)) for label, v in spec.get("arrows", ()))}
+
+
+# What NumPyPrinter writes for the functions and constants gen's formulas use (mathparse.FUNCTIONS,
+# π, e): numpy's own, known without importing numpy (tests/test_figures.py checks them on numpy).
+NUMPY_NAMES = frozenset({"exp", "sin", "cos", "tan", "log", "sqrt", "pi", "e"})
+
+
+def numpy_source(spec) -> tuple[str, tuple[str, ...]] | None:
+    """(source, the names it uses) of f, ∂f/∂x, ∂f/∂y as one numpy function, remembered per plot;
+    None when it would use a name that is not numpy's own.
+
+    It is the source lambdify writes for them with the numpy module (the printer lambdify picks,
+    with the settings it gives it, and its function printer; tests/test_figures.py compares the
+    two), made without lambdify, which copies numpy's namespace, prints f again for a docstring and
+    needs numpy imported: 0.7 ms instead of 1.3, and the first plot request leaves before numpy
+    is imported here. The derivatives are derivative()'s, node for node sympy.diff's."""
+    key = figure_name(spec)
+    if key in _SOURCES:
+        _SOURCES.move_to_end(key)
+        return _SOURCES[key]
+    from sympy.printing.numpy import NumPyPrinter
+    from sympy.utilities.lambdify import _EvaluatorPrinter
+
+    from .families._common import derivative
+    x, y = spec["variables"]
+    f = spec["function"]
+    printer = NumPyPrinter({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True,
+                            "user_functions": {}})
+    source = _EvaluatorPrinter(printer, False).doprint("_lambdifygenerated", (x, y),
+                                                       [f, derivative(f, x), derivative(f, y)], cses=())
+    namespace: dict = {}
+    exec(source, namespace)                     # defines the function; its names are looked up when called
+    names = tuple(namespace["_lambdifygenerated"].__code__.co_names)
+    made = (source, names)
+    if not NUMPY_NAMES.issuperset(names):
+        import numpy as np
+        if not all(hasattr(np, n) for n in names):
+            made = None
+    _SOURCES[key] = made
+    if len(_SOURCES) > NUMERIC_KEPT:
+        _SOURCES.popitem(last=False)
+    return made
+
+
+_SOURCES: OrderedDict[str, tuple | None] = OrderedDict()
 
 
 # --- labels as mathtext ---------------------------------------------------------------------------
@@ -431,38 +477,27 @@ def mathtext(label: str) -> str:
 # --- numbers: f and ∇f on grids, the feature to keep in view, the window ----------------------------
 
 class _Numeric:
-    """f, ∂f/∂x, ∂f/∂y as one numpy function, lambdified once per spec (without cse=True, which
-    would cost 4× the lambdify for no gain on these small expressions). Not-finite values → nan."""
+    """f, ∂f/∂x, ∂f/∂y as one numpy function, made once per spec from numpy_source (without
+    common subexpressions, which would cost 4× for no gain on these small expressions).
+    Not-finite values → nan."""
 
     def __init__(self, spec):
         import numpy as np
         self.np = np
-        if "portable" in spec:
-            source, names = spec["portable"]
-            namespace = {name: getattr(np, name) for name in names}
-            exec(source, namespace)                      # the function lambdify wrote, as it wrote it
-            self._fn = namespace["_lambdifygenerated"]
+        source = spec["portable"] if "portable" in spec else numpy_source(spec)
+        if source is None:
+            # A name numpy lacks: lambdify with numpy itself as the namespace, not "numpy" (the
+            # same printer and source without the `from numpy import *` lambdify runs for the
+            # name: 0.06 s and ~20 MiB at a large build's peak, numpy.f2py among it).
+            import sympy as sp
+            x, y = spec["variables"]
+            f = spec["function"]
+            self._fn = sp.lambdify((x, y), [f, sp.diff(f, x), sp.diff(f, y)], [np])
             return
-        import sympy as sp
-        x, y = spec["variables"]
-        f = spec["function"]
-        # numpy itself as the namespace, not "numpy": the same printer, source and functions,
-        # without the `from numpy import *` lambdify runs for the name (0.06 s and ~20 MiB at a
-        # large build's peak, numpy.f2py among it).
-        self._fn = sp.lambdify((x, y), [f, sp.diff(f, x), sp.diff(f, y)], [np])
-
-    def portable(self) -> tuple[str, tuple[str, ...]] | None:
-        """(source, numpy names it uses) that rebuild this function without SymPy, or None when
-        lambdify used anything but numpy's own functions."""
-        import inspect
-        fn = self._fn
-        names = fn.__code__.co_names
-        if any(fn.__globals__.get(n) is not getattr(self.np, n, None) for n in names):
-            return None
-        try:
-            return inspect.getsource(fn), tuple(names)
-        except (OSError, TypeError):
-            return None
+        text, names = source
+        namespace = {name: getattr(np, name) for name in names}
+        exec(text, namespace)                            # the function lambdify writes, as it writes it
+        self._fn = namespace["_lambdifygenerated"]
 
     def __call__(self, X, Y):
         np = self.np
@@ -479,14 +514,14 @@ NUMERIC_KEPT = 256                    # specs remembered (a build with --lms-fig
 def numeric(spec) -> tuple[_Numeric, tuple[float, float] | None]:
     """(f and ∇f as numpy functions, the critical point kept in view) of a plot spec, remembered:
     the alt text needs them twice (the window, the field's description) and the drawing once more,
-    and a lambdify costs ~5 ms. The parent computes them for the alt texts before the plot
-    workers fork, so the workers inherit them."""
+    and the function and the critical point cost ~3 ms. The parent computes them for the alt texts
+    before the plot workers fork, so the workers inherit them."""
     key = figure_name(spec)
     if key in _NUMERIC:
         _NUMERIC.move_to_end(key)
     else:
         num = _Numeric(spec)
-        critical = spec["critical"] if "portable" in spec else \
+        critical = spec["critical"] if "critical" in spec else \
             _critical_point(num, tuple(float(c) for c in spec["point"]))
         _NUMERIC[key] = (num, critical)
         if len(_NUMERIC) > NUMERIC_KEPT:

@@ -255,12 +255,13 @@ def _start(mask) -> PlotServer:
 
 
 def _serve(requests: int, answers: int, parent: int, folder: str | None) -> None:
-    from .workers import _die_with_parent
+    from .workers import _die_with_parent, imports_uncollected
     _die_with_parent(parent)
     with os.fdopen(answers, "wb") as out:
         try:
-            from . import figures
-            figures.warm_up(folder)
+            with imports_uncollected():                 # as gen's own imports (cli.build): −0.02 s
+                from . import figures
+                figures.warm_up(folder)
             if folder is not None:                      # read at import only; gone as soon as it can be
                 del os.environ["MPLCONFIGDIR"]
                 shutil.rmtree(folder, ignore_errors=True)

@@ -303,9 +303,9 @@ def test_forked_workers_draw_with_fonts_of_their_own():
     assert got == [want] * 40
 
 
-def test_plots_lambdify_with_numpy_itself_as_with_its_name():
-    """figures._Numeric gives lambdify the numpy module, not the name "numpy" (which runs
-    `from numpy import *`): the same source, calling the same functions."""
+def test_plots_run_the_source_lambdify_writes_for_numpy_by_name():
+    """figures._Numeric runs the source lambdify writes with the name "numpy" (which runs
+    `from numpy import *`), calling the same functions."""
     import inspect
 
     import sympy as sp
@@ -318,7 +318,7 @@ def test_plots_lambdify_with_numpy_itself_as_with_its_name():
         f = spec["function"]
         built = figures._Numeric(spec)._fn
         by_name = sp.lambdify((x, y), [f, sp.diff(f, x), sp.diff(f, y)], "numpy")
-        assert inspect.getsource(built) == inspect.getsource(by_name)
+        assert figures.numpy_source(spec)[0] == inspect.getsource(by_name)
         assert built.__code__.co_names == by_name.__code__.co_names
         for name in built.__code__.co_names:
             assert built.__globals__[name] is by_name.__globals__[name], name
@@ -421,3 +421,38 @@ def test_a_figure_is_named_by_its_content_whatever_spec_object_holds_it():
         assert figures.figure_name(s) == fresh(s)
     assert len(figures._NAMES) <= figures.NAMES_KEPT
     assert figures.figure_name(first) == fresh(first)
+
+
+def _lambdify_source(spec):
+    import inspect
+    x, y = spec["variables"]
+    f = spec["function"]
+    fn = sp.lambdify((x, y), [f, sp.diff(f, x), sp.diff(f, y)], [np])
+    return inspect.getsource(fn), tuple(fn.__code__.co_names)
+
+
+FORMULAS = ["x**2 + 2*y**2", "exp(x*y)*sin(x)/(1 + y**2)", "sqrt(x**2 + y**2 + 1)", "log(x**2 + 1)**3",
+            "tan(x*y) - cos(x)**2", "x**(1/3)*y + 2*x", "pi*x + E*y", "7*x - y/3"]
+
+
+@pytest.mark.parametrize("spec", [s for p in family_specs() + notes_specs() for s in (getattr(p, "values", (p,))[0],)]
+                         + [spec(f, (1, 1), []) for f in FORMULAS])
+def test_the_numpy_source_is_what_lambdify_writes(spec):
+    """figures.numpy_source prints f, ∂f/∂x and ∂f/∂y as lambdify does with the numpy module,
+    without lambdify; its names are numpy's, and those gen's formulas use are in NUMPY_NAMES."""
+    figures._SOURCES.clear()
+    source, names = figures.numpy_source(spec)
+    assert (source, names) == _lambdify_source(spec)
+    assert figures.NUMPY_NAMES.issuperset(names)
+
+
+def test_the_names_known_to_be_numpys_are_numpys():
+    for name in figures.NUMPY_NAMES:
+        assert hasattr(np, name), name
+
+
+def test_a_function_numpy_lacks_is_lambdified_and_stays_in_this_process():
+    odd = {"function": sp.erf(X) + Y**2, "variables": (X, Y), "point": Pt(1, 1), "arrows": []}   # no numpy.erf
+    figures._SOURCES.clear()
+    assert figures.numpy_source(odd) is None and figures.portable(odd) is None
+    assert figures._Numeric(odd)._fn.__doc__.startswith("Created with lambdify")   # as before numpy_source
