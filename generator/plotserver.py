@@ -4,7 +4,7 @@ A build's first ~0.4 s is one core importing SymPy and reading the lesson while 
 idles; matplotlib and numpy cost ~0.45 s more to import, which otherwise lands in the parent
 while both cores generate problems. So `gen build`, before it imports anything heavy, forks this
 server: it imports what drawing needs on the idle core (not SymPy: it is sent plots as plain
-numbers and the numpy source lambdify wrote, see figures.portable), then waits for one request,
+numbers and the numpy source lambdify would write, see figures.portable), then waits for one request,
 the build's plots, draws them as they arrive (in a fork pool of its own when the build is
 parallel) and answers with the PNG bytes, the same bytes as drawn anywhere else.
 

@@ -12,6 +12,8 @@ ROOT = Path(__file__).parent.parent
 
 FRESH = """
 import gc, sys
+import generator.cli
+assert "generator.pipeline" not in sys.modules and "sympy" not in sys.modules   # or the guard never freezes
 from generator.workers import imports_uncollected
 seen = []
 with imports_uncollected():

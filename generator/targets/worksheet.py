@@ -355,15 +355,18 @@ def prepare_early(lb, options) -> None:
         documents = _documents(lb, options)
         for source in documents[-1].values():
             printable_in_pdf(source)
-        if not options.pdf:
-            # Without PDFs the HTML pages come last, after the plots: rendered once here with
-            # empty images and dropped, they leave every formula's MathML in mathfmt's memo, and
-            # render()'s pass costs ~5 ms instead of ~60. (With PDFs that pass overlaps their
-            # compilation anyway.)
-            _html_pages(documents[3], documents[4], collections.defaultdict(str))
     except Exception:
         return
     _PREPARED[id(lb)] = (lb, options, documents)
+    if not options.pdf:
+        # Without PDFs the HTML pages come last, after the plots: rendered once here with empty
+        # images and dropped, they leave every formula's MathML in mathfmt's memo, and render()'s
+        # pass costs ~5 ms instead of ~60. (With PDFs that pass overlaps their compilation
+        # anyway.) A failure here is render()'s to report, as its own pass fails the same way.
+        try:
+            _html_pages(documents[3], documents[4], collections.defaultdict(str))
+        except Exception:
+            pass
 
 
 def _documents(lb, options):
