@@ -3,8 +3,8 @@ P and labelled arrows at P. Deterministic bytes; readable in black-and-white pri
 
 How a picture is made (`_drawn`):
 
-1. f and ∇f become one numpy function once (numpy_source); the window is chosen so that P sits well inside and the nearest
-   isolated critical point of f (a bowl's minimum, a saddle, a bump's peak) is in view too.
+1. f and ∇f become one numpy function once (numpy_source); the window is chosen so that P sits
+   well inside and the nearest isolated critical point of f (a bowl's minimum, a saddle, a bump's peak) is in view too.
 2. Grey contours are evenly spaced levels anchored at f(P), so the bold level curve through P is one
    of them and "curves closer together" still means "steeper".
 3. Field arrows are drawn to scale: length ∝ |∇f|, normalised per plot (capped at the grid spacing).
@@ -206,17 +206,23 @@ def figure_name(spec, prefix="fig") -> str:
     # Asked for the same spec ~5 times a build (each target, the cache, the alt text), and its
     # srepr costs ~0.2 ms. Remembered by identity: the memo holds the spec, so no other object
     # can have its id while its name is there. A spec is never changed once a family made it.
-    known = _NAMES.get(id(spec))
-    if known is not None:
-        _NAMES.move_to_end(id(spec))
-    else:
+    def digest():
         import sympy as sp
         key = sp.srepr((spec["function"], spec.get("point"),
                         tuple((a, sp.Tuple(*v)) for a, v in spec.get("arrows", ()))))
-        known = _NAMES[id(spec)] = (spec, hashlib.sha256(key.encode()).hexdigest()[:16])
-        if len(_NAMES) > NAMES_KEPT:
-            _NAMES.popitem(last=False)
-    return f"{prefix}-{known[1]}.png"
+        return spec, hashlib.sha256(key.encode()).hexdigest()[:16]
+    return f"{prefix}-{_remembered(_NAMES, id(spec), digest, NAMES_KEPT)[1]}.png"
+
+
+def _remembered(memo: OrderedDict, key, make, kept: int):
+    """memo[key], made by make() the first time; the `kept` most recently used are kept."""
+    if key in memo:
+        memo.move_to_end(key)
+    else:
+        memo[key] = make()
+        if len(memo) > kept:
+            memo.popitem(last=False)
+    return memo[key]
 
 
 _NAMES: OrderedDict[int, tuple[dict, str]] = OrderedDict()
@@ -372,10 +378,10 @@ def numpy_source(spec) -> tuple[str, tuple[str, ...]] | None:
     two), made without lambdify, which copies numpy's namespace, prints f again for a docstring and
     needs numpy imported: 0.7 ms instead of 1.3, and the first plot request leaves before numpy
     is imported here. The derivatives are derivative()'s, node for node sympy.diff's."""
-    key = figure_name(spec)
-    if key in _SOURCES:
-        _SOURCES.move_to_end(key)
-        return _SOURCES[key]
+    return _remembered(_SOURCES, figure_name(spec), lambda: _numpy_source(spec), NUMERIC_KEPT)
+
+
+def _numpy_source(spec) -> tuple[str, tuple[str, ...]] | None:
     from sympy.printing.numpy import NumPyPrinter
     from sympy.utilities.lambdify import _EvaluatorPrinter
 
@@ -389,15 +395,11 @@ def numpy_source(spec) -> tuple[str, tuple[str, ...]] | None:
     namespace: dict = {}
     exec(source, namespace)                     # defines the function; its names are looked up when called
     names = tuple(namespace["_lambdifygenerated"].__code__.co_names)
-    made = (source, names)
     if not NUMPY_NAMES.issuperset(names):
         import numpy as np
         if not all(hasattr(np, n) for n in names):
-            made = None
-    _SOURCES[key] = made
-    if len(_SOURCES) > NUMERIC_KEPT:
-        _SOURCES.popitem(last=False)
-    return made
+            return None
+    return source, names
 
 
 _SOURCES: OrderedDict[str, tuple | None] = OrderedDict()
@@ -518,17 +520,12 @@ def numeric(spec) -> tuple[_Numeric, tuple[float, float] | None]:
     the alt text needs them twice (the window, the field's description) and the drawing once more,
     and the function and the critical point cost ~3 ms. The parent computes them for the alt texts
     before the plot workers fork, so the workers inherit them."""
-    key = figure_name(spec)
-    if key in _NUMERIC:
-        _NUMERIC.move_to_end(key)
-    else:
+    def make():
         num = _Numeric(spec)
         critical = spec["critical"] if "critical" in spec else \
             _critical_point(num, tuple(float(c) for c in spec["point"]))
-        _NUMERIC[key] = (num, critical)
-        if len(_NUMERIC) > NUMERIC_KEPT:
-            _NUMERIC.popitem(last=False)
-    return _NUMERIC[key]
+        return num, critical
+    return _remembered(_NUMERIC, figure_name(spec), make, NUMERIC_KEPT)
 
 
 def _critical_point(num, P):

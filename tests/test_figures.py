@@ -303,29 +303,6 @@ def test_forked_workers_draw_with_fonts_of_their_own():
     assert got == [want] * 40
 
 
-def test_plots_run_the_source_lambdify_writes_for_numpy_by_name():
-    """figures._Numeric runs the source lambdify writes with the name "numpy" (which runs
-    `from numpy import *`), calling the same functions."""
-    import inspect
-
-    import sympy as sp
-
-    from generator import figures
-    checked = 0
-    for param in family_specs() + notes_specs():
-        spec = param.values[0]
-        x, y = spec["variables"]
-        f = spec["function"]
-        built = figures._Numeric(spec)._fn
-        by_name = sp.lambdify((x, y), [f, sp.diff(f, x), sp.diff(f, y)], "numpy")
-        assert figures.numpy_source(spec)[0] == inspect.getsource(by_name)
-        assert built.__code__.co_names == by_name.__code__.co_names
-        for name in built.__code__.co_names:
-            assert built.__globals__[name] is by_name.__globals__[name], name
-        checked += 1
-    assert checked > 20
-
-
 def test_a_plots_numpy_function_does_not_import_all_of_numpy():
     """The reason for the module namespace: lambdify given the name "numpy" runs `from numpy import
     *`, importing numpy.f2py (0.06 s and ~20 MiB in every build with plots)."""
@@ -423,12 +400,11 @@ def test_a_figure_is_named_by_its_content_whatever_spec_object_holds_it():
     assert figures.figure_name(first) == fresh(first)
 
 
-def _lambdify_source(spec):
-    import inspect
+def _lambdify(spec):
+    """lambdify's function of the spec, given numpy by name (it then runs `from numpy import *`)."""
     x, y = spec["variables"]
     f = spec["function"]
-    fn = sp.lambdify((x, y), [f, sp.diff(f, x), sp.diff(f, y)], [np])
-    return inspect.getsource(fn), tuple(fn.__code__.co_names)
+    return sp.lambdify((x, y), [f, sp.diff(f, x), sp.diff(f, y)], "numpy")
 
 
 FORMULAS = ["x**2 + 2*y**2", "exp(x*y)*sin(x)/(1 + y**2)", "sqrt(x**2 + y**2 + 1)", "log(x**2 + 1)**3",
@@ -438,12 +414,19 @@ FORMULAS = ["x**2 + 2*y**2", "exp(x*y)*sin(x)/(1 + y**2)", "sqrt(x**2 + y**2 + 1
 @pytest.mark.parametrize("spec", [s for p in family_specs() + notes_specs() for s in (getattr(p, "values", (p,))[0],)]
                          + [spec(f, (1, 1), []) for f in FORMULAS])
 def test_the_numpy_source_is_what_lambdify_writes(spec):
-    """figures.numpy_source prints f, ∂f/∂x and ∂f/∂y as lambdify does with the numpy module,
-    without lambdify; its names are numpy's, and those gen's formulas use are in NUMPY_NAMES."""
+    """figures.numpy_source prints f, ∂f/∂x and ∂f/∂y as lambdify does with numpy, without
+    lambdify; its names are numpy's, those gen's formulas use are in NUMPY_NAMES, and the function
+    _Numeric runs calls the same functions as lambdify's."""
+    import inspect
     figures._SOURCES.clear()
     source, names = figures.numpy_source(spec)
-    assert (source, names) == _lambdify_source(spec)
+    by_name = _lambdify(spec)
+    assert (source, names) == (inspect.getsource(by_name), by_name.__code__.co_names)
     assert figures.NUMPY_NAMES.issuperset(names)
+    built = figures._Numeric(spec)._fn
+    assert built.__code__.co_names == by_name.__code__.co_names
+    for name in built.__code__.co_names:
+        assert built.__globals__[name] is by_name.__globals__[name], name
 
 
 def test_the_names_known_to_be_numpys_are_numpys():
