@@ -196,6 +196,22 @@ def test_cli_startup_does_not_import_sympy():
     assert out.strip().endswith("False")
 
 
+def test_lms_only_builds_import_neither_the_decks_nor_the_plots_libraries(tmp_path):
+    """A Canvas or Moodle build without figures needs neither genanki (with asyncio, ~40 ms) nor
+    numpy and matplotlib: they are imported only by the targets that use them."""
+    import subprocess
+    import sys
+    code = ("import sys; from generator.cli import cli\n"
+            "for t in ('qti', 'moodle'):\n"
+            "    cli(['build', '--targets', t, '--variants', '1', '--quiet', '--out', sys.argv[1] + t],"
+            " standalone_mode=False)\n"
+            "print(sorted(m for m in ('genanki', 'numpy', 'matplotlib', 'jinja2') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "out-")], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
+    assert (tmp_path / "out-qti" / "lesson-1.2.32" / "canvas-qti.zip").is_file()
+
+
 def test_two_lessons_with_the_same_slots_do_not_share_cached_items(tmp_path, lesson_copy):
     """Per-build caches must not leak: the same slot ids with different content give different items."""
     first = build([lesson_copy], tmp_path / "a", small_options(variants=1, targets=("moodle",)))

@@ -12,7 +12,7 @@ from lxml import etree
 from generator.families._common import BaseParams, bounds_violation
 from generator.families.descent import _bound_broken
 from generator.targets._xml import Streamed, ident, numbered_idents, sub, tostring
-from generator.targets.anki import zip_bytes
+from generator.targets._zip import zip_bytes
 
 # Text that pretty printing must not touch: newlines inside CDATA and text, an empty element,
 # markup-like text, a comment that looks like a placeholder of another document.

@@ -17,13 +17,11 @@ deck holds. tests/test_deck_rules.py checks every rule a program can check, on a
 from __future__ import annotations
 
 import hashlib
-import io
 import itertools
 import json
 import re
 import sqlite3
 import tempfile
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +32,7 @@ from ..generate import Generated
 from ..lesson import MAX_ANSWER_WORDS, answer_words
 from ..resources import template_dir
 from ._content import answer_html, esc, lesson_html, mistakes_html, prompt_html, solution_html, source_text
+from ._zip import zip_bytes
 
 TEMPLATES = template_dir("anki")
 
@@ -292,23 +291,3 @@ def write_apkg(package: genanki.Package, media: dict[str, bytes], timestamp: int
     entries += [(str(i), media[n]) for i, n in enumerate(names)]
     return zip_bytes(entries, timestamp)
 
-
-def zip_bytes(entries, timestamp: int) -> bytes:
-    """A zip whose bytes depend only on the entries and the timestamp. An entry's data is bytes
-    or an iterable of byte strings (compressed as they come, never joined)."""
-    import time
-    date = time.gmtime(max(timestamp, 315532800))[:6]   # zip dates start in 1980
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in entries:
-            info = zipfile.ZipInfo(name, date_time=date)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            info.create_system = 3
-            if isinstance(data, (bytes, str)):
-                zf.writestr(info, data)
-                continue
-            with zf.open(info, "w") as member:
-                for chunk in data:
-                    member.write(chunk)
-    return buf.getvalue()

@@ -19,7 +19,7 @@ from lxml import etree
 from ..figures import render_png
 from ._content import esc, lesson_html, strip_tags
 from ._xml import Streamed, ident, numbered_idents, points, sub, tostring
-from .anki import zip_bytes
+from ._zip import zip_bytes
 from .lms import Essay, Statement, figure_html, figures, layout, question, quiz_parts  # noqa: F401 (figures: prefetch hook)
 
 QTI_NS = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
