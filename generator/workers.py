@@ -8,7 +8,8 @@ output would hang too. Three layers:
   which covers SIGKILL of the parent and any crash;
 - the parent: on SIGTERM/SIGINT/SIGHUP the CLI raises an exception (see `stop_on_signals`), and
   leaving `worker_pool` on an exception terminates and reaps the workers; a worker that dies
-  under it is reported (BrokenProcessPool), never waited for;
+  under it is reported (BrokenProcessPool), never waited for, even one that dies halfway through
+  sending its result (see `_watch_workers`);
 - the workers ignore SIGINT (a Ctrl-C reaches the whole process group; the parent decides) and
   keep the default SIGTERM, which is how the pool stops them.
 """
@@ -130,9 +131,11 @@ def worker_pool(jobs: int):
     gc.freeze()
     pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
                                initializer=_die_with_parent, initargs=(os.getpid(),))
+    stop_watching = _watch_workers(pool)
     try:
         yield pool
     except BaseException:
+        stop_watching()
         processes = list(getattr(pool, "_processes", {}).values())   # no public way to stop running tasks
         results = getattr(pool, "_result_queue", None)                # (shutdown forgets both)
         pool.shutdown(wait=False, cancel_futures=True)
@@ -149,9 +152,50 @@ def worker_pool(jobs: int):
             writer.close()
         raise
     else:
+        stop_watching()             # the workers now exit, as asked
         pool.shutdown(wait=True)
     finally:
         gc.unfreeze()
+
+
+def _watch_workers(pool):
+    """Watch the pool's workers from a thread; returns the function that stops the watch.
+
+    CPython's pool notices a dead worker only between results: its manager thread waits for the
+    result pipe or a worker's exit, and once the pipe has data it reads a whole message. A worker
+    killed halfway through writing one (the out-of-memory killer's SIGKILL can land there) leaves
+    that read waiting forever: this process holds the pipe's write end too, so no end of file
+    comes, and the build hangs with it (1 in ~40 kills in tests/test_hardening.py's scenario).
+    When a worker dies, this stops the others and closes this process's write end: the read
+    then ends, the pool reports itself broken, and `worker_pool` winds it down as for any death."""
+    import threading
+    from multiprocessing.connection import wait
+    stop_r, stop_w = os.pipe()
+
+    def watch():
+        while True:
+            processes = dict(getattr(pool, "_processes", None) or {})   # forked at the first task
+            sentinels = {p.sentinel: p for p in processes.values()}
+            ready = wait([stop_r, *sentinels], timeout=None if processes else 0.05)
+            if stop_r in ready:
+                return
+            if any(s in sentinels for s in ready):
+                for process in processes.values():
+                    process.terminate()
+                writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
+                if writer is not None and not writer.closed:
+                    writer.close()
+                return
+
+    thread = threading.Thread(target=watch, name="gen-watch-workers", daemon=True)
+    thread.start()
+
+    def stop():
+        os.write(stop_w, b"x")
+        thread.join()
+        os.close(stop_r)
+        os.close(stop_w)
+    return stop
 
 
 _PENDING: list[int] = []       # signals received; see check_stop

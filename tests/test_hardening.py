@@ -517,6 +517,39 @@ def test_a_worker_killed_from_outside_stops_the_build(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+_DIES_MID_RESULT = """
+import os, signal, struct, sys
+from concurrent.futures.process import BrokenProcessPool
+from generator.workers import worker_pool
+
+def die_while_sending():
+    # The worker's result queue, as CPython's worker loop holds it: a message's length and the
+    # first bytes of it reach the pipe, then the worker is killed (as by the out-of-memory killer).
+    frame = sys._getframe()
+    while "result_queue" not in frame.f_locals:
+        frame = frame.f_back
+    fd = frame.f_locals["result_queue"]._writer.fileno()
+    os.write(fd, struct.pack("!i", 1000) + b"partial")
+    os.kill(os.getpid(), signal.SIGKILL)
+
+try:
+    with worker_pool(2) as pool:
+        pool.submit(die_while_sending).result()
+except BrokenProcessPool:
+    print("broken")
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork and /proc")
+def test_a_worker_killed_halfway_through_its_result_stops_the_pool():
+    """CPython's pool reads a result message whole; without gen's watch, a worker killed in the
+    middle of one leaves that read (and the build) waiting forever."""
+    import subprocess
+    run = subprocess.run([sys.executable, "-c", _DIES_MID_RESULT], capture_output=True, text=True,
+                         timeout=TIME_BOUND)
+    assert run.stdout.strip() == "broken", run.stderr
+
+
 def _in_empty_home(tmp_path, code: str) -> str:
     """Run `code` in a new Python with an empty HOME and TMPDIR (both in tmp_path); its stdout."""
     import subprocess
