@@ -135,7 +135,6 @@ def worker_pool(jobs: int):
     try:
         yield pool
     except BaseException:
-        stop_watching()
         processes = list(getattr(pool, "_processes", {}).values())   # no public way to stop running tasks
         results = getattr(pool, "_result_queue", None)                # (shutdown forgets both)
         pool.shutdown(wait=False, cancel_futures=True)
@@ -150,6 +149,7 @@ def worker_pool(jobs: int):
         writer = getattr(results, "_writer", None)
         if writer is not None and not writer.closed:
             writer.close()
+        stop_watching()             # last: a second signal while it waits must not skip the above
         raise
     else:
         stop_watching()             # the workers now exit, as asked
