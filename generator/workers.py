@@ -152,40 +152,55 @@ def worker_pool(jobs: int):
         stop_watching()             # last: a second signal while it waits must not skip the above
         raise
     else:
-        stop_watching()             # the workers now exit, as asked
         pool.shutdown(wait=True)
+        stop_watching()
     finally:
         gc.unfreeze()
 
 
 def _watch_workers(pool):
-    """Watch the pool's workers from a thread; returns the function that stops the watch.
+    """Watch the pool's workers from a thread, through the pool's shutdown; returns the function
+    that stops the watch.
 
-    CPython's pool notices a dead worker only between results: its manager thread waits for the
-    result pipe or a worker's exit, and once the pipe has data it reads a whole message. A worker
-    killed halfway through writing one (the out-of-memory killer's SIGKILL can land there) leaves
-    that read waiting forever: this process holds the pipe's write end too, so no end of file
-    comes, and the build hangs with it (1 in ~40 kills in tests/test_hardening.py's scenario).
-    When a worker dies, this stops the others and closes this process's write end: the read
-    then ends, the pool reports itself broken, and `worker_pool` winds it down as for any death."""
+    CPython's pool can miss a worker's death, and then waits for it forever:
+    - its manager thread reads a result message whole, from a pipe whose write end this process
+      holds too: a worker killed halfway through writing one (the out-of-memory killer's SIGKILL
+      can land there) leaves that read without an end;
+    - a death seen together with a wakeup (each task sent, and the shutdown, wakes the manager)
+      is taken for the wakeup alone; an idle worker waits for its next task holding the task
+      queue's lock, so when it dies so, the others can never take a task, not even the shutdown's,
+      and the shutdown waits for them.
+    Both hung tests/test_hardening.py's worker-kill case and kills during rendering (1 in 20 to
+    40 repeats). When a worker dies other than by a normal exit, this stops the others and closes
+    this process's end of the result pipe: the read ends, the pool reports itself broken (or, in
+    its shutdown, has no worker left to wait for), and `worker_pool` winds it down as for any
+    death. Work is never lost that way: a pool is shut down only once its results are in."""
     import threading
+    import time
     from multiprocessing.connection import wait
     stop_r, stop_w = os.pipe()
 
     def watch():
+        exited = set()              # workers gone with exit code 0: the shutdown asked them to
         while True:
-            processes = dict(getattr(pool, "_processes", None) or {})   # forked at the first task
-            sentinels = {p.sentinel: p for p in processes.values()}
-            ready = wait([stop_r, *sentinels], timeout=None if processes else 0.05)
+            processes = [p for p in dict(getattr(pool, "_processes", None) or {}).values() if p not in exited]
+            sentinels = {p.sentinel: p for p in processes}
+            # Polled until the pool forks its workers (at the first task), then woken by them.
+            ready = wait([stop_r, *sentinels], timeout=None if sentinels else 0.05)
             if stop_r in ready:
                 return
-            if any(s in sentinels for s in ready):
-                for process in processes.values():
+            gone = [sentinels[s] for s in ready if s in sentinels]
+            codes = [p.exitcode for p in gone]
+            if any(code not in (0, None) for code in codes):
+                for process in processes:
                     process.terminate()
                 writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
                 if writer is not None and not writer.closed:
                     writer.close()
                 return
+            exited.update(p for p, code in zip(gone, codes) if code == 0)
+            if None in codes:       # reaped by the pool's thread a moment ago: ask again shortly
+                time.sleep(0.01)
 
     thread = threading.Thread(target=watch, name="gen-watch-workers", daemon=True)
     thread.start()
