@@ -9,7 +9,7 @@ output would hang too. Three layers:
 - the parent: on SIGTERM/SIGINT/SIGHUP the CLI raises an exception (see `stop_on_signals`), and
   leaving `worker_pool` on an exception terminates and reaps the workers; a worker that dies
   under it is reported (BrokenProcessPool), never waited for, even one that dies halfway through
-  sending its result (see `_watch_workers`);
+  sending its result (see `_Watch`);
 - the workers ignore SIGINT (a Ctrl-C reaches the whole process group; the parent decides) and
   keep the default SIGTERM, which is how the pool stops them.
 """
@@ -122,7 +122,8 @@ def imports_uncollected():
 def worker_pool(jobs: int):
     """A fork pool of `jobs` workers (a ProcessPoolExecutor: unlike multiprocessing.Pool it
     reports a worker killed from outside, e.g. by the out-of-memory killer, instead of waiting
-    for it forever). Left on an exception, its workers are killed and reaped at once."""
+    for it forever; `_Watch` covers the cases where it would wait). Left on an exception, its
+    workers are killed and reaped at once."""
     import gc
     from concurrent.futures import ProcessPoolExecutor
     join_background()
@@ -131,36 +132,29 @@ def worker_pool(jobs: int):
     gc.freeze()
     pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
                                initializer=_die_with_parent, initargs=(os.getpid(),))
-    stop_watching = _watch_workers(pool)
+    watch = _Watch(pool)
     try:
         yield pool
     except BaseException:
         processes = list(getattr(pool, "_processes", {}).values())   # no public way to stop running tasks
-        results = getattr(pool, "_result_queue", None)                # (shutdown forgets both)
         pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             process.terminate()
         for process in processes:
             process.join()
-        # A worker killed while it wrote a result leaves the pool's manager thread reading the rest
-        # of that message from a pipe whose other end this process still holds: closing it ends
-        # the read (the thread then winds the pool down), where it would wait forever, and gen's
-        # exit with it.
-        writer = getattr(results, "_writer", None)
-        if writer is not None and not writer.closed:
-            writer.close()
-        stop_watching()             # last: a second signal while it waits must not skip the above
+        watch.close_result_pipe()
+        watch.stop()                # last: a second signal while it waits must not skip the above
         raise
     else:
+        watch.pool_shuts_down()
         pool.shutdown(wait=True)
-        stop_watching()
+        watch.stop()
     finally:
         gc.unfreeze()
 
 
-def _watch_workers(pool):
-    """Watch the pool's workers from a thread, through the pool's shutdown; returns the function
-    that stops the watch.
+class _Watch:
+    """Watches a pool's workers from a thread, through the pool's shutdown.
 
     CPython's pool can miss a worker's death, and then waits for it forever:
     - its manager thread reads a result message whole, from a pipe whose write end this process
@@ -170,47 +164,59 @@ def _watch_workers(pool):
       is taken for the wakeup alone; an idle worker waits for its next task holding the task
       queue's lock, so when it dies so, the others can never take a task, not even the shutdown's,
       and the shutdown waits for them.
-    Both hung tests/test_hardening.py's worker-kill case and kills during rendering (1 in 20 to
-    40 repeats). When a worker dies other than by a normal exit, this stops the others and closes
-    this process's end of the result pipe: the read ends, the pool reports itself broken (or, in
-    its shutdown, has no worker left to wait for), and `worker_pool` winds it down as for any
-    death. Work is never lost that way: a pool is shut down only once its results are in."""
-    import threading
-    import time
-    from multiprocessing.connection import wait
-    stop_r, stop_w = os.pipe()
+    Both hung builds (tests/test_hardening.py's worker-kill case, and kills during rendering: 1 in
+    20 to 40 repeats). When a worker dies other than by a normal exit, this stops the others and
+    closes this process's end of the result pipe: the read ends, the pool reports itself broken
+    (or, in its shutdown, has no worker left to wait for), and `worker_pool` winds it down as for
+    any death. No work is lost that way: a pool is shut down only once its results are in."""
 
-    def watch():
+    def __init__(self, pool):
+        import threading
+        self._pool = pool
+        self._writer = pool._result_queue._writer
+        self._lock = threading.Lock()       # the pipe is closed by one thread only, once
+        self._pool_closes_pipe = False      # its shutdown(wait=True) does, once the results are in
+        self._stop_r, self._stop_w = os.pipe()
+        self._thread = threading.Thread(target=self._run, name="gen-watch-workers", daemon=True)
+        self._thread.start()
+
+    def close_result_pipe(self) -> None:
+        with self._lock:
+            if not self._pool_closes_pipe and not self._writer.closed:
+                self._writer.close()
+
+    def pool_shuts_down(self) -> None:
+        with self._lock:
+            self._pool_closes_pipe = True
+
+    def stop(self) -> None:
+        os.write(self._stop_w, b"x")
+        self._thread.join()
+        os.close(self._stop_r)
+        os.close(self._stop_w)
+
+    def _run(self) -> None:
+        import time
+        from multiprocessing.connection import wait
         exited = set()              # workers gone with exit code 0: the shutdown asked them to
         while True:
-            processes = [p for p in dict(getattr(pool, "_processes", None) or {}).values() if p not in exited]
+            processes = [p for p in dict(getattr(self._pool, "_processes", None) or {}).values()
+                         if p not in exited]
             sentinels = {p.sentinel: p for p in processes}
             # Polled until the pool forks its workers (at the first task), then woken by them.
-            ready = wait([stop_r, *sentinels], timeout=None if sentinels else 0.05)
-            if stop_r in ready:
+            ready = wait([self._stop_r, *sentinels], timeout=None if sentinels else 0.05)
+            if self._stop_r in ready:
                 return
             gone = [sentinels[s] for s in ready if s in sentinels]
             codes = [p.exitcode for p in gone]
             if any(code not in (0, None) for code in codes):
                 for process in processes:
                     process.terminate()
-                writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
-                if writer is not None and not writer.closed:
-                    writer.close()
+                self.close_result_pipe()
                 return
             exited.update(p for p, code in zip(gone, codes) if code == 0)
             if None in codes:       # reaped by the pool's thread a moment ago: ask again shortly
                 time.sleep(0.01)
-
-    thread = threading.Thread(target=watch, name="gen-watch-workers", daemon=True)
-    thread.start()
-
-    def stop():
-        os.write(stop_w, b"x")
-        thread.join()
-        os.close(stop_r)
-        os.close(stop_w)
-    return stop
 
 
 _PENDING: list[int] = []       # signals received; see check_stop
