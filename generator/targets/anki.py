@@ -6,8 +6,8 @@
   corrected answer updates the same note on re-import.
 - Every note and card carries the build's fixed clock (SOURCE_DATE_EPOCH, else noon UTC of the
   lesson's `revised` date): same inputs, same bytes; a newer revision makes Anki update notes.
-- The package is zipped by us with fixed entry dates, order and modes; the temporary SQLite file
-  lives in a TemporaryDirectory that is always removed.
+- The package is zipped by us with fixed entry dates, order and modes; its SQLite collection is
+  built in memory, so no scratch file exists for a stopped build to leave behind.
 
 What the cards say follows the rules for formulating knowledge (minimum information, no redundant
 siblings, no answer visible in its own question): one idea on each answer side, at most 25 words,
@@ -21,9 +21,7 @@ import itertools
 import json
 import re
 import sqlite3
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import genanki
 
@@ -274,17 +272,17 @@ def render(lb, options) -> dict[str, bytes]:
 
 
 def write_apkg(package: genanki.Package, media: dict[str, bytes], timestamp: int) -> bytes:
-    with tempfile.TemporaryDirectory(prefix="gen-anki-") as tmp:
-        db_path = Path(tmp) / "collection.anki2"
-        conn = sqlite3.connect(db_path)
-        # A scratch file, read back at once and deleted: no fsync of it or of its journal (they
-        # were 10 ms of a small build's deck; the file's bytes are the same).
-        conn.execute("PRAGMA synchronous = OFF")
-        conn.execute("PRAGMA journal_mode = MEMORY")
+    # In memory, not in a scratch file: a worker stopped while it writes the deck (SIGTERM ends
+    # it at once) would leave the file behind. The pages are those sqlite writes to a file; the
+    # header's change counter and library version, which only a file keeps, stay zero, so the
+    # bytes do not depend on the SQLite release either (tests/test_anki.py).
+    conn = sqlite3.connect(":memory:")
+    try:
         package.write_to_db(conn.cursor(), timestamp, itertools.count(timestamp * 1000))
         conn.commit()
+        db = conn.serialize()
+    finally:
         conn.close()
-        db = db_path.read_bytes()
     names = sorted(media)
     entries = [("collection.anki2", db),
                ("media", json.dumps({str(i): n for i, n in enumerate(names)}, sort_keys=True).encode())]
