@@ -43,8 +43,8 @@ class Run:
 
 # What a one-variant Moodle build cannot do without, before any code of gen's runs: the
 # third-party packages it imports (every one it has in sys.modules at the end) and SymPy's first
-# sum, which imports sympy.tensor and sympy.combinatorics. The fixed-cost target is measured
-# against this row: gen's own share of that build is the difference.
+# sum, which imports sympy.tensor and sympy.combinatorics. Read the fixed-cost row against this
+# one: gen's own share of that build is the difference, while gen keeps these dependencies.
 MOODLE_FLOOR = ("import click, lxml.etree, mpmath, pydantic, sympy, yaml; from pydantic import BaseModel; "
                 "sympy.Symbol('x') + sympy.Symbol('y')")
 
@@ -177,8 +177,8 @@ def main():
                      "info" if limit == float("inf") else wall <= limit))
 
     with tempfile.TemporaryDirectory() as tmp:
-        # The host's own speed drifts by 10-25 % within hours: a workload gen's code does not touch,
-        # timed with the rest, says which tables were measured on a slower machine.
+        # The host's own speed drifts (by 10-25 % within hours, once 2x within one): a workload
+        # gen's code does not touch, timed with the rest, says which tables were measured on a slower machine.
         cli = {"help": lambda: timed(GEN + ["--help"], ROOT), "list": lambda: timed(GEN + ["list"], ROOT),
                "sympy": lambda: timed([sys.executable, "-c", "import sympy"], ROOT),
                "floor": lambda: timed([sys.executable, "-c", MOODLE_FLOOR], ROOT)}

@@ -125,36 +125,59 @@ def worker_pool(jobs: int):
     for it forever; `_Watch` covers the cases where it would wait). Left on an exception, its
     workers are killed and reaped at once."""
     import gc
-    from concurrent.futures import ProcessPoolExecutor
     join_background()
     # Objects the workers inherit stay out of their collections: a collection would write to
     # every inherited object and so copy every page of the parent's heap into each worker.
     gc.freeze()
-    pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
-                               initializer=_die_with_parent, initargs=(os.getpid(),))
-    watch = _Watch(pool)
+    pool = _watched_pool(jobs)
+    finished = False
     try:
         yield pool
+        # shutdown(wait=True) is this, but for the pool's result pipe, which the watch closes
+        # (below) once it is sure no thread reads it.
+        manager = pool._executor_manager_thread
+        pool.shutdown(wait=False)
+        if manager is not None:
+            manager.join()
+        finished = True
     except BaseException:
-        processes = list(getattr(pool, "_processes", {}).values())   # no public way to stop running tasks
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
+        pool.shutdown(wait=False, cancel_futures=True)   # no public way to stop running tasks
+        for process in pool.watch.processes:
             process.terminate()
-        for process in processes:
+        for process in pool.watch.processes:
             process.join()
-        watch.close_result_pipe()
-        watch.stop()                # last: a second signal while it waits must not skip the above
         raise
-    else:
-        watch.pool_shuts_down()
-        pool.shutdown(wait=True)
-        watch.stop()
     finally:
-        gc.unfreeze()
+        try:
+            pool.watch.stop()
+        finally:
+            # After an exception the pool's manager thread may still read the pipe: only this
+            # process's write end is closed then, which ends a read a dead worker left unfinished.
+            pool.watch.close_result_pipe(reader_too=finished)
+            gc.unfreeze()
+
+
+def _watched_pool(jobs: int):
+    from concurrent.futures import ProcessPoolExecutor
+
+    class WatchedPool(ProcessPoolExecutor):
+        """Starts the watch once its workers are forked (at the first task, with its own
+        thread: none may run while the workers fork)."""
+
+        def _start_executor_manager_thread(self):
+            first = self._executor_manager_thread is None
+            super()._start_executor_manager_thread()
+            if first:
+                self.watch.start(list(self._processes.values()))
+
+    pool = WatchedPool(jobs, mp_context=multiprocessing.get_context("fork"),
+                       initializer=_die_with_parent, initargs=(os.getpid(),))
+    pool.watch = _Watch(pool._result_queue)
+    return pool
 
 
 class _Watch:
-    """Watches a pool's workers from a thread, through the pool's shutdown.
+    """Watches a pool's workers from a thread, from their fork to the end of the pool's shutdown.
 
     CPython's pool can miss a worker's death, and then waits for it forever:
     - its manager thread reads a result message whole, from a pipe whose write end this process
@@ -168,54 +191,60 @@ class _Watch:
     20 to 40 repeats). When a worker dies other than by a normal exit, this stops the others and
     closes this process's end of the result pipe: the read ends, the pool reports itself broken
     (or, in its shutdown, has no worker left to wait for), and `worker_pool` winds it down as for
-    any death. No work is lost that way: a pool is shut down only once its results are in."""
+    any death."""
 
-    def __init__(self, pool):
+    def __init__(self, results):
         import threading
-        self._pool = pool
-        self._writer = pool._result_queue._writer
-        self._lock = threading.Lock()       # the pipe is closed by one thread only, once
-        self._pool_closes_pipe = False      # its shutdown(wait=True) does, once the results are in
+        self._results = results             # the pool's result queue (a SimpleQueue: two ends)
+        self._lock = threading.Lock()       # each end is closed by one thread, once
+        self.processes: list = []
+        self._thread = None
+        self._stop_r = self._stop_w = None
+
+    def start(self, processes) -> None:
+        import threading
+        self.processes = processes
         self._stop_r, self._stop_w = os.pipe()
         self._thread = threading.Thread(target=self._run, name="gen-watch-workers", daemon=True)
         self._thread.start()
 
-    def close_result_pipe(self) -> None:
+    def close_result_pipe(self, reader_too: bool = False) -> None:
         with self._lock:
-            if not self._pool_closes_pipe and not self._writer.closed:
-                self._writer.close()
-
-    def pool_shuts_down(self) -> None:
-        with self._lock:
-            self._pool_closes_pipe = True
+            ends = (self._results._writer, self._results._reader) if reader_too else (self._results._writer,)
+            for end in ends:
+                if not end.closed:
+                    end.close()
 
     def stop(self) -> None:
+        if self._thread is None:
+            return
         os.write(self._stop_w, b"x")
         self._thread.join()
+        self._thread = None
         os.close(self._stop_r)
         os.close(self._stop_w)
 
     def _run(self) -> None:
         import time
         from multiprocessing.connection import wait
-        exited = set()              # workers gone with exit code 0: the shutdown asked them to
-        while True:
-            processes = [p for p in dict(getattr(self._pool, "_processes", None) or {}).values()
-                         if p not in exited]
-            sentinels = {p.sentinel: p for p in processes}
-            # Polled until the pool forks its workers (at the first task), then woken by them.
-            ready = wait([self._stop_r, *sentinels], timeout=None if sentinels else 0.05)
+        watched = list(self.processes)
+        while watched:
+            ready = wait([self._stop_r, *(p.sentinel for p in watched)])
             if self._stop_r in ready:
                 return
-            gone = [sentinels[s] for s in ready if s in sentinels]
+            # A sentinel reports the exit before the process can be reaped, and the pool's thread
+            # may be reaping it meanwhile (then exitcode is None for a moment): ask again shortly.
+            gone = [p for p in watched if p.sentinel in ready]
             codes = [p.exitcode for p in gone]
             if any(code not in (0, None) for code in codes):
-                for process in processes:
+                # (A pid the pool's thread reaped a moment ago could in principle be reused by
+                # then; terminate() skips a process whose exit it has seen.)
+                for process in watched:
                     process.terminate()
                 self.close_result_pipe()
                 return
-            exited.update(p for p, code in zip(gone, codes) if code == 0)
-            if None in codes:       # reaped by the pool's thread a moment ago: ask again shortly
+            watched = [p for p in watched if p not in gone or p.exitcode is None]   # code 0: asked to exit
+            if None in codes:
                 time.sleep(0.01)
 
 

@@ -562,7 +562,10 @@ for _ in range(5):
         # pipe), the other waits for that lock. The first is killed as the pool shuts down.
         deadline, holder = time.monotonic() + 5, None
         while holder is None:
-            channels = {pid: open(f"/proc/{pid}/wchan").read() for pid in list(pool._processes)}
+            try:
+                channels = {pid: open(f"/proc/{pid}/wchan").read() for pid in list(pool._processes)}
+            except OSError:
+                raise SystemExit("this kernel does not name wait channels")
             if all(c in ("", "0") for c in channels.values()) and time.monotonic() > deadline:
                 raise SystemExit("this kernel does not name wait channels")
             assert time.monotonic() < deadline + 5, f"no worker is reading the task queue: {channels}"

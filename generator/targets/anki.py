@@ -272,20 +272,40 @@ def render(lb, options) -> dict[str, bytes]:
 
 
 def write_apkg(package: genanki.Package, media: dict[str, bytes], timestamp: int) -> bytes:
-    # In memory, not in a scratch file: a worker stopped while it writes the deck (SIGTERM ends
-    # it at once) would leave the file behind. The pages are those sqlite writes to a file; the
-    # header's change counter and library version, which only a file keeps, stay zero, so the
-    # bytes do not depend on the SQLite release either (tests/test_anki.py).
-    conn = sqlite3.connect(":memory:")
-    try:
-        package.write_to_db(conn.cursor(), timestamp, itertools.count(timestamp * 1000))
-        conn.commit()
-        db = conn.serialize()
-    finally:
-        conn.close()
+    db = _collection(package, timestamp)
     names = sorted(media)
     entries = [("collection.anki2", db),
                ("media", json.dumps({str(i): n for i, n in enumerate(names)}, sort_keys=True).encode())]
     entries += [(str(i), media[n]) for i, n in enumerate(names)]
     return zip_bytes(entries, timestamp)
 
+
+def _collection(package: genanki.Package, timestamp: int) -> bytes:
+    """The deck's SQLite database, built in memory where this Python's SQLite can serialize one
+    (3.36 and later): a worker stopped while it writes the deck (SIGTERM ends it at once) would
+    leave a scratch file behind. The pages are those sqlite writes to a file; the header's change
+    counter and library version, which only a file records, stay zero (tests/test_anki.py)."""
+    if not hasattr(sqlite3.Connection, "serialize"):
+        return _collection_via_file(package, timestamp)
+    conn = sqlite3.connect(":memory:")
+    try:
+        package.write_to_db(conn.cursor(), timestamp, itertools.count(timestamp * 1000))
+        conn.commit()
+        return conn.serialize()
+    finally:
+        conn.close()
+
+
+def _collection_via_file(package: genanki.Package, timestamp: int) -> bytes:
+    import tempfile
+    from pathlib import Path
+    with tempfile.TemporaryDirectory(prefix="gen-anki-") as tmp:
+        path = Path(tmp) / "collection.anki2"
+        conn = sqlite3.connect(path)
+        # A scratch file, read back at once and deleted: no fsync of it or of its journal.
+        conn.execute("PRAGMA synchronous = OFF")
+        conn.execute("PRAGMA journal_mode = MEMORY")
+        package.write_to_db(conn.cursor(), timestamp, itertools.count(timestamp * 1000))
+        conn.commit()
+        conn.close()
+        return path.read_bytes()
