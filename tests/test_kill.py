@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -80,12 +81,19 @@ def test_sigkill_at_each_write_step(previous, point):
 
 @pytest.mark.parametrize("delay", [0.6, 1.8])
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
-def test_signal_at_random_moments(previous, delay, sig):
+def test_signal_at_random_moments(previous, delay, sig, tmp_path):
+    # Its own temporary folder: what a SIGKILLed build cannot remove (Typst's and matplotlib's
+    # scratch folders) stays out of /tmp, and an interrupted one must leave it empty.
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
     proc = subprocess.Popen([sys.executable, "-m", "generator", "build", "--seed", "9", "--variants", "2",
                              "--out", str(previous), "--lessons", str(LESSONS), "--quiet"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "TMPDIR": str(scratch)})
     time.sleep(delay)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=120)
     assert "Traceback" not in err
     assert complete(previous) in ("42", "9")
+    if sig != signal.SIGKILL:
+        assert list(scratch.iterdir()) == []
