@@ -133,8 +133,8 @@ def worker_pool(jobs: int):
     finished = False
     try:
         yield pool
-        # shutdown(wait=True) is this, but for the pool's result pipe, which the watch closes
-        # (below) once it is sure no thread reads it.
+        # shutdown(wait=True), but with the watch kept on until the manager thread has joined the
+        # workers; the result pipe is closed below, as shutdown(wait=True) would close it.
         manager = pool._executor_manager_thread
         pool.shutdown(wait=False)
         if manager is not None:
@@ -161,8 +161,13 @@ def _watched_pool(jobs: int):
     from concurrent.futures import ProcessPoolExecutor
 
     class WatchedPool(ProcessPoolExecutor):
-        """Starts the watch once its workers are forked (at the first task, with its own
+        """Starts its watch once its workers are forked (at the first task, with its own
         thread: none may run while the workers fork)."""
+
+        def __init__(self):
+            super().__init__(jobs, mp_context=multiprocessing.get_context("fork"),
+                             initializer=_die_with_parent, initargs=(os.getpid(),))
+            self.watch = _Watch(self._result_queue)
 
         def _start_executor_manager_thread(self):
             first = self._executor_manager_thread is None
@@ -170,10 +175,7 @@ def _watched_pool(jobs: int):
             if first:
                 self.watch.start(list(self._processes.values()))
 
-    pool = WatchedPool(jobs, mp_context=multiprocessing.get_context("fork"),
-                       initializer=_die_with_parent, initargs=(os.getpid(),))
-    pool.watch = _Watch(pool._result_queue)
-    return pool
+    return WatchedPool()
 
 
 class _Watch:
@@ -243,7 +245,8 @@ class _Watch:
                     process.terminate()
                 self.close_result_pipe()
                 return
-            watched = [p for p in watched if p not in gone or p.exitcode is None]   # code 0: asked to exit
+            exited = [p for p, code in zip(gone, codes) if code == 0]    # asked to exit
+            watched = [p for p in watched if p not in exited]
             if None in codes:
                 time.sleep(0.01)
 
